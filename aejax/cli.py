@@ -1,0 +1,63 @@
+"""The command line of an experiment, derived from its config dataclass.
+
+Errors in flags, data, workdir or checkpoints end the program with one line on
+stderr and exit status 2.
+"""
+import argparse
+import dataclasses
+import sys
+
+from aejax import config as config_lib
+from aejax.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+
+  def error(self, message):
+    raise UserError(message)
+
+
+def _number(kind):
+  def parse(text):
+    value = kind(text)
+    if kind is float and value != value or value in (float("inf"), float("-inf")):
+      raise ValueError(text)
+    return value
+  parse.__name__ = kind.__name__
+  return parse
+
+
+def make_parser(cls, description=None):
+  """argparse parser whose flags are the fields of `cls`; given flags only are set."""
+  parser = _Parser(description=description or cls.__doc__,
+                   formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                   argument_default=argparse.SUPPRESS)
+  for f in dataclasses.fields(cls):
+    kind = config_lib.field_type(cls, f)
+    name = "--" + config_lib.flag(f.name)
+    help_text = f.metadata.get("help", "") + f" (default: {f.default})"
+    if kind is bool:
+      parser.add_argument(name, action="store_true", help=help_text)
+    else:
+      parser.add_argument(name, type=_number(kind) if kind in (int, float) else kind,
+                          choices=f.metadata.get("choices"), help=help_text, metavar=f.name.upper())
+  return parser
+
+
+def parse(cls, argv=None):
+  """(config with defaults and the given flags, dict of the given flags)."""
+  given = vars(make_parser(cls).parse_args(argv))
+  return dataclasses.replace(cls(), **given), given
+
+
+def main(cls, run, argv=None):
+  """Parses flags into a `cls` config, checks it and calls run(config, given);
+  a user error prints `prog: error: ...` and exits with status 2."""
+  prog = sys.argv[0].rsplit("/", 1)[-1]
+  try:
+    config, given = parse(cls, argv)
+    config.check()
+    return run(config, given)
+  except UserError as e:
+    print(f"{prog}: error: {e}", file=sys.stderr)
+    sys.exit(2)

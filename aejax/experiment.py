@@ -1,0 +1,199 @@
+"""The training run behind every experiment script: data, model, loop, files.
+
+A run's workdir holds config.json, metrics.jsonl (a line per epoch),
+summary.json, reconstructions.png and checkpoints/. Reconstruction errors are
+per-pixel MSE in [0, 1] pixel units whatever the objective.
+"""
+import dataclasses
+import datetime
+import json
+import os
+import shutil
+import statistics
+import time
+
+import jax
+import numpy as np
+import tqdm
+
+from aejax import checkpoints, data, losses, models, pca, plots, train
+from aejax.errors import UserError
+
+
+class WorkdirError(UserError):
+  """A workdir that cannot be used as asked."""
+
+
+def new_workdir(name):
+  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+  path = os.path.join("runs", f"{name}-{stamp}")
+  suffix = 1
+  while os.path.exists(path):
+    suffix += 1
+    path = os.path.join("runs", f"{name}-{stamp}-{suffix}")
+  return path
+
+
+def prepare_workdir(config, given, name):
+  """The config to run with, its workdir ready. A resumed run takes its saved
+  config, with only the given flags changed, and only those in RESUMABLE."""
+  if config.resume:
+    path = os.path.join(config.workdir, "config.json")
+    if not os.path.isfile(path):
+      raise WorkdirError(f"{config.workdir}: no run to resume (no config.json)")
+    with open(path) as f:
+      saved = json.load(f)
+    saved.pop("experiment", None)
+    fields = {f.name for f in dataclasses.fields(config)}
+    if set(saved) != fields:
+      raise WorkdirError(f"{path}: written by another experiment (fields {sorted(set(saved) ^ fields)})")
+    changed = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
+    if changed:
+      raise WorkdirError("--resume cannot change " + ", ".join(
+          f"--{k.replace('_', '-')} (was {saved[k]!r}, now {given[k]!r})" for k in changed))
+    config = dataclasses.replace(config, **{k: v for k, v in saved.items() if k not in given})
+    config.check()
+    return config
+  workdir = config.workdir or new_workdir(name)
+  if os.path.isdir(workdir) and os.listdir(workdir):
+    if not config.overwrite:
+      raise WorkdirError(f"{workdir}: holds an earlier run; pass --resume to continue it, "
+                         "--overwrite to replace it, or choose another --workdir")
+    shutil.rmtree(workdir)
+  os.makedirs(workdir, exist_ok=True)
+  config = dataclasses.replace(config, workdir=workdir)
+  write_json(os.path.join(workdir, "config.json"), {"experiment": name, **dataclasses.asdict(config)})
+  return config
+
+
+def write_json(path, obj):
+  """Writes atomically: a reader sees the old file or the new one, never half of one."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(obj, f, indent=2)
+    f.write("\n")
+  os.replace(path + ".tmp", path)
+
+
+def read_metrics(path, up_to_epoch):
+  """The lines of metrics.jsonl for epochs 1..up_to_epoch."""
+  if not os.path.isfile(path):
+    return []
+  with open(path) as f:
+    records = [json.loads(line) for line in f if line.strip()]
+  return [r for r in records if r["epoch"] <= up_to_epoch]
+
+
+def build(config):
+  """(model, initial state, run key, eval key) of a config; the run key drives
+  shuffling and training noise, the eval key the test corruptions."""
+  objective = losses.OBJECTIVES[config.loss]
+  model = models.AutoEncoder(widths=config.hidden_widths, latent_dim=config.latent_dim,
+                             output=objective.output)
+  init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
+  tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
+  state = train.create_train_state(model, init_key, tx, objective=objective,
+                                   corruption=config.corruption, noise=config.noise)
+  return model, state, run_key, eval_key
+
+
+def grid_examples(images, labels):
+  """Indices of the first test example of each digit class, in class order."""
+  return np.array([np.flatnonzero(labels == c)[0] for c in np.unique(labels)])
+
+
+def run(config, given=None, name="ae"):
+  """Trains as `config` says and writes the workdir; returns the summary dict."""
+  config = prepare_workdir(config, given or {}, name)
+  workdir = config.workdir
+  dataset = data.load_mnist(config.data_source, config.data_dir)
+  print(dataset.describe(), flush=True)
+  if len(dataset.train_images) < config.batch_size:
+    raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
+                    "training examples")
+  _, state, run_key, eval_key = build(config)
+  mngr = checkpoints.manager(workdir, config.keep_checkpoints)
+  start = 0
+  if config.resume:
+    state, run_key, start = checkpoints.restore(mngr, state, run_key)
+    print(f"resumed from the checkpoint of epoch {start}", flush=True)
+  metrics_path = os.path.join(workdir, "metrics.jsonl")
+  history = read_metrics(metrics_path, start)
+  with open(metrics_path, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in history)
+
+  train_images = jax.device_put(dataset.train_images)
+  test_images = jax.device_put(dataset.test_images)
+  n_steps = len(dataset.train_images) // config.batch_size
+  test = None
+  rates = []
+  bar = tqdm.tqdm(range(start, config.epochs), initial=start, total=config.epochs,
+                  desc=name, unit="epoch", dynamic_ncols=True)
+  for epoch in bar:
+    tic = time.perf_counter()
+    state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
+                                             batch_size=config.batch_size)
+    train_metrics = jax.device_get(train_metrics)
+    seconds = time.perf_counter() - tic
+    rates.append(n_steps * config.batch_size / seconds)
+    done = epoch + 1
+    record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
+              "train_mse": float(train_metrics["mse"]),
+              "grad_norm": float(train_metrics["grad_norm"]),
+              "test_loss": None, "test_mse": None,
+              "seconds": seconds, "samples_per_s": rates[-1]}
+    if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
+      test = jax.device_get(train.evaluate(state, test_images, eval_key))
+      record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
+    history.append(record)
+    with open(metrics_path, "a") as f:
+      f.write(json.dumps(record) + "\n")
+    if done == config.epochs or (config.checkpoint_every and done % config.checkpoint_every == 0):
+      checkpoints.save(mngr, done, state, run_key)
+    bar.set_postfix(loss=f"{record['train_loss']:.4f}",
+                    test_mse=f"{record['test_mse']:.4f}" if record["test_mse"] else "-")
+  bar.close()
+  mngr.wait_until_finished()
+  mngr.close()
+
+  if test is None:
+    test = jax.device_get(train.evaluate(state, test_images, eval_key))
+  summary = summarize(config, dataset, state, test, history, rates, eval_key)
+  write_json(os.path.join(workdir, "summary.json"), summary)
+  print(f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units, PCA with "
+        f"{config.latent_dim} components: {summary['pca_test_mse']:.5f}); files in {workdir}",
+        flush=True)
+  return summary
+
+
+def summarize(config, dataset, state, test, history, rates, eval_key):
+  """The summary.json dict; also draws the reconstruction grid."""
+  train_pixels = dataset.train_images / 255.0
+  test_pixels = dataset.test_images / 255.0
+  baseline = pca.fit(train_pixels, config.latent_dim)
+  pca_mse = float(np.mean(np.square(baseline.decode(baseline.encode(test_pixels)) - test_pixels)))
+  summary = {
+      "data_source": dataset.source, "n_train": len(dataset.train_images),
+      "n_test": len(dataset.test_images), "epochs": config.epochs,
+      "test_mse": float(test["mse"]), "test_psnr": float(losses.psnr(test["mse"])),
+      "test_loss": float(test["loss"]),
+      "final_train_loss": history[-1]["train_loss"] if history else None,
+      "samples_per_s": statistics.median(rates[1:] or rates) if rates else None,
+      "pca_test_mse": pca_mse, "pca_test_psnr": float(losses.psnr(pca_mse)),
+  }
+  if config.corruption != "none":
+    summary.update(corruption=config.corruption, noise=config.noise,
+                   noisy_input_mse=float(test["noisy_input_mse"]),
+                   denoised_mse=float(test["denoised_mse"]),
+                   denoised_psnr=float(losses.psnr(test["denoised_mse"])))
+
+  idx = grid_examples(dataset.test_images, dataset.test_labels)
+  originals = test_pixels[idx].astype(np.float32)
+  rows = {"original": originals}
+  if config.corruption != "none":
+    noisy = np.asarray(state.corruption(eval_key, originals, config.noise))
+    rows[f"{config.corruption} {config.noise:g}"] = noisy
+    rows["denoised"] = np.asarray(train.reconstruct(state, noisy))
+  rows["reconstruction"] = np.asarray(train.reconstruct(state, originals))
+  plots.image_grid(os.path.join(config.workdir, "reconstructions.png"), rows,
+                   title=f"test digits; per-pixel MSE on the test split {summary['test_mse']:.4f}")
+  return summary

@@ -1,0 +1,160 @@
+"""One trainer for every variant: the AE is the DAE whose corruption is the identity.
+
+`train_step` and `eval_step` are pure functions of (state, batch, key). The state
+carries, as static fields, the objective (how pixels are fed and scored) and the
+corruption q(x~|x); changing either compiles a new program, changing the data does not.
+Batches are clean pixels in [0, 1], shape [B, P].
+"""
+import functools
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+from flax.training import train_state
+
+from aejax import corruptions, losses
+
+
+class TrainState(train_state.TrainState):
+  """Flax TrainState plus the objective and the corruption, both static."""
+  objective: losses.Objective = struct.field(pytree_node=False, default=losses.MSE)
+  corruption: Callable = struct.field(pytree_node=False, default=corruptions.identity)
+  noise: float = struct.field(pytree_node=False, default=0.0)
+
+
+def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False):
+  """Adam whose weight decay is an L2 term added to the gradient, as PyTorch's
+  `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`)."""
+  if decoupled:
+    return optax.adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
+  return optax.chain(optax.add_decayed_weights(weight_decay),
+                     optax.adam(lr, b1=0.9, b2=0.999, eps=1e-8))
+
+
+def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0):
+  """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input."""
+  n_pixels = getattr(model, "n_pixels", 784)
+  params = model.init(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
+  return TrainState.create(
+      apply_fn=model.apply, params=params, tx=tx,
+      objective=losses.OBJECTIVES[objective] if isinstance(objective, str) else objective,
+      corruption=corruptions.CORRUPTIONS[corruption] if isinstance(corruption, str) else corruption,
+      noise=float(noise))
+
+
+def as_pixels(images):
+  """uint8 images in 0..255 or floats in [0, 1] -> float32 pixels in [0, 1]."""
+  if images.dtype == jnp.uint8:
+    return images.astype(jnp.float32) / 255.0
+  return images.astype(jnp.float32)
+
+
+def train_step(state, batch, key):
+  """One optimizer step on the DAE objective E_q L(x, g(h(x~))).
+
+  batch: [B, P] clean pixels in [0, 1]; key: the noise key of this step.
+  Returns the new state and scalar metrics: `loss` (the objective), `mse`
+  (per-pixel MSE of the reconstruction against the clean batch, [0, 1] units),
+  `grad_norm` and `param_norm` (global L2 norms).
+  """
+  obj = state.objective
+  inputs = obj.to_model(state.corruption(key, batch, state.noise))
+
+  def loss_fn(params):
+    outputs = state.apply_fn({"params": params}, inputs)
+    return jnp.mean(obj.per_example(outputs, batch)), outputs
+
+  (loss, outputs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  metrics = {
+      "loss": loss,
+      "mse": jnp.mean(losses.per_pixel_mse(obj.to_pixels(outputs), batch)),
+      "grad_norm": optax.global_norm(grads),
+      "param_norm": optax.global_norm(state.params),
+  }
+  return state.apply_gradients(grads=grads), metrics
+
+
+def eval_step(state, batch, key):
+  """Per-example test measurements, each of shape [B].
+
+  `loss`: the training objective (from the corrupted input for a DAE);
+  `mse`: per-pixel MSE, [0, 1] units, of the reconstruction of the clean input;
+  `noisy_input_mse`: the corrupted input against the clean one;
+  `denoised_mse`: the reconstruction of the corrupted input against the clean one.
+  """
+  obj = state.objective
+  apply = lambda x: state.apply_fn({"params": state.params}, obj.to_model(x))
+  clean_out = apply(batch)
+  clean_mse = losses.per_pixel_mse(obj.to_pixels(clean_out), batch)
+  if state.corruption is corruptions.identity:
+    return {"loss": obj.per_example(clean_out, batch), "mse": clean_mse,
+            "noisy_input_mse": jnp.zeros_like(clean_mse), "denoised_mse": clean_mse}
+  noisy = state.corruption(key, batch, state.noise)
+  noisy_out = apply(noisy)
+  return {"loss": obj.per_example(noisy_out, batch), "mse": clean_mse,
+          "noisy_input_mse": losses.per_pixel_mse(noisy, batch),
+          "denoised_mse": losses.per_pixel_mse(obj.to_pixels(noisy_out), batch)}
+
+
+def epoch_keys(key):
+  """Splits a run key into the shuffle key and the noise key; both are folded with
+  counters (epoch, step), so a resumed run draws exactly what an unbroken one would."""
+  return jax.random.split(key)
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size", "batch_sharding"),
+                   donate_argnames=("state",))
+def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
+  """A whole epoch as one program: shuffle on device, `lax.scan` over the batches.
+
+  images: [N, P] training images (uint8 0..255 or float [0, 1]) on device; the
+  last N mod batch_size examples of each shuffle are dropped. key: the run key;
+  epoch: int, traced (no recompilation between epochs). The step's noise key is
+  `fold_in(noise_key, state.step)`. Returns the state and the mean of each metric.
+  """
+  shuffle_key, noise_key = epoch_keys(key)
+  n_steps = images.shape[0] // batch_size
+  order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), images.shape[0])
+  order = order[: n_steps * batch_size].reshape(n_steps, batch_size)
+
+  def body(state, idx):
+    batch = as_pixels(images[idx])
+    if batch_sharding is not None:
+      batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+    return train_step(state, batch, jax.random.fold_in(noise_key, state.step))
+
+  state, metrics = jax.lax.scan(body, state, order)
+  return state, jax.tree.map(jnp.mean, metrics)
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size",))
+def evaluate(state, images, key, *, batch_size=1000):
+  """Means of `eval_step`'s measurements over all of `images` ([N, P]), in
+  chunks of `batch_size`; the same key gives the same corruptions."""
+  n = images.shape[0]
+  n_chunks = -(-n // batch_size)
+  padded = jnp.pad(images, ((0, n_chunks * batch_size - n), (0, 0)))
+  chunks = padded.reshape(n_chunks, batch_size, -1)
+  keys = jax.random.split(key, n_chunks)
+  per_example = jax.lax.map(
+      lambda args: eval_step(state, as_pixels(args[0]), args[1]), (chunks, keys))
+  valid = jnp.arange(n_chunks * batch_size) < n
+  return jax.tree.map(lambda v: jnp.sum(jnp.where(valid, v.reshape(-1), 0.0)) / n, per_example)
+
+
+@functools.partial(jax.jit, static_argnames=("method",))
+def apply_model(state, x, method=None):
+  """Runs `method` ("encode", "decode"; None: the whole model) of the state's model on x."""
+  return state.apply_fn({"params": state.params}, x, method=method)
+
+
+def encode(state, images):
+  """[N, P] images (uint8 or [0, 1]) -> [N, latent_dim] codes."""
+  return apply_model(state, state.objective.to_model(as_pixels(jnp.asarray(images))), method="encode")
+
+
+def reconstruct(state, pixels):
+  """[N, P] pixels in [0, 1] (possibly corrupted) -> [N, P] reconstructions in [0, 1]."""
+  return state.objective.to_pixels(apply_model(state, state.objective.to_model(pixels)))
