@@ -34,10 +34,12 @@ class Dataset:
   train_labels: np.ndarray
   test_images: np.ndarray
   test_labels: np.ndarray
+  why: str = ""  # why this source was chosen, when it was not asked for
 
   def describe(self):
+    """The one line a run prints about its data."""
     return (f"data: {self.source}, {len(self.train_images)} train and "
-            f"{len(self.test_images)} test examples")
+            f"{len(self.test_images)} test examples" + (f" ({self.why})" if self.why else ""))
 
 
 def validate(images, labels, name):
@@ -176,4 +178,7 @@ def load_mnist(source="auto", data_dir=None):
     return load_tfds(download=True)
   if source == "auto" and tfds_prepared():
     return load_tfds()
-  return load_embedded()
+  dataset = load_embedded()
+  if source == "auto":
+    dataset = dataclasses.replace(dataset, why="no --data-dir given and TFDS mnist is not prepared")
+  return dataset

@@ -5,8 +5,9 @@ carries, as static fields, the objective (how pixels are fed and scored) and the
 corruption q(x~|x); changing either compiles a new program, changing the data does not.
 Batches are clean pixels in [0, 1], shape [B, P].
 """
+import dataclasses
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -24,13 +25,27 @@ class TrainState(train_state.TrainState):
   noise: float = struct.field(pytree_node=False, default=0.0)
 
 
+@functools.lru_cache(maxsize=None)
 def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False):
   """Adam whose weight decay is an L2 term added to the gradient, as PyTorch's
-  `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`)."""
+  `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`).
+
+  The same arguments return the same object, so that states built alike share
+  compiled steps (the optimizer is a static part of the state)."""
   if decoupled:
     return optax.adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
   return optax.chain(optax.add_decayed_weights(weight_decay),
                      optax.adam(lr, b1=0.9, b2=0.999, eps=1e-8))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleApply:
+  """`module.apply` that compares by the module's value, not identity, so that
+  equal models share compiled steps."""
+  module: Any
+
+  def __call__(self, variables, *args, **kwargs):
+    return self.module.apply(variables, *args, **kwargs)
 
 
 def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0):
@@ -38,7 +53,7 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
   n_pixels = getattr(model, "n_pixels", 784)
   params = model.init(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
   return TrainState.create(
-      apply_fn=model.apply, params=params, tx=tx,
+      apply_fn=ModuleApply(model), params=params, tx=tx,
       objective=losses.OBJECTIVES[objective] if isinstance(objective, str) else objective,
       corruption=corruptions.CORRUPTIONS[corruption] if isinstance(corruption, str) else corruption,
       noise=float(noise))

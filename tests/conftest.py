@@ -1,0 +1,37 @@
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_idx(path, array, magic=None):
+  """Writes `array` (uint8) as an IDX file; gzipped if the path ends in .gz."""
+  array = np.asarray(array, np.uint8)
+  magic = bytes([0, 0, 8, array.ndim]) if magic is None else magic
+  header = magic + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+  opener = gzip.open if path.endswith(".gz") else open
+  with opener(path, "wb") as f:
+    f.write(header + array.tobytes())
+
+
+def fake_mnist(folder, n_train=256, n_test=64, gz=False, seed=0):
+  """Four IDX files of blurry class-dependent blobs, so an AE has something to learn."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  yy, xx = np.mgrid[:28, :28]
+  ext = ".gz" if gz else ""
+  for split, n in (("train", n_train), ("t10k", n_test)):
+    labels = rng.integers(0, 10, n)
+    cy, cx = 8 + (labels // 4) * 5, 6 + (labels % 4) * 5
+    images = 255 * np.exp(-((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 18.0)
+    write_idx(os.path.join(folder, f"{split}-images-idx3-ubyte{ext}"), images.round())
+    write_idx(os.path.join(folder, f"{split}-labels-idx1-ubyte{ext}"), labels)
+  return folder
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+  return fake_mnist(str(tmp_path / "mnist"))

@@ -1,0 +1,163 @@
+"""The experiment scripts end to end: what a run writes, resume, and every user error."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import pytest
+
+from aejax import checkpoints, config, experiment
+from conftest import ROOT, fake_mnist, write_idx
+
+SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
+                "final_train_loss", "samples_per_s", "pca_test_mse"}
+DAE_KEYS = {"corruption", "noise", "noisy_input_mse", "denoised_mse"}
+
+
+def script(name):
+  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", f"{name}.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.main
+
+
+def run_script(name, *argv):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "experiments", f"{name}.py"), *argv],
+                        capture_output=True, text=True, cwd=ROOT, timeout=300,
+                        env={**os.environ, "PYTHONPATH": ROOT})
+
+
+def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
+  workdir = str(tmp_path / "run")
+  done = run_script("dae", "--workdir", workdir, "--epochs", "3", "--batch-size", "32",
+                    "--data-dir", mnist_dir, "--eval-every", "2", "--noise", "0.4")
+  assert done.returncode == 0, done.stderr
+  assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
+  assert sorted(os.listdir(workdir)) == ["checkpoints", "config.json", "metrics.jsonl",
+                                         "reconstructions.png", "summary.json"]
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    lines = [json.loads(line) for line in f]
+  assert [r["epoch"] for r in lines] == [1, 2, 3]
+  assert lines[0]["test_mse"] is None and lines[1]["test_mse"] is not None
+  assert {"train_loss", "test_loss", "test_mse", "seconds", "samples_per_s"} <= set(lines[0])
+  with open(os.path.join(workdir, "summary.json")) as f:
+    summary = json.load(f)
+  assert SUMMARY_KEYS | DAE_KEYS <= set(summary)
+  assert summary["noise"] == 0.4 and summary["corruption"] == "gaussian" and summary["n_train"] == 256
+  assert summary["test_mse"] == lines[-1]["test_mse"]
+  assert 0 < summary["test_mse"] < 1 and 0 < summary["noisy_input_mse"] < 1
+  with open(os.path.join(workdir, "reconstructions.png"), "rb") as f:
+    assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+  with open(os.path.join(workdir, "config.json")) as f:
+    assert json.load(f)["experiment"] == "dae"
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == ["3"]
+
+
+def test_help_shows_defaults():
+  done = run_script("dae", "--help")
+  assert done.returncode == 0
+  text = " ".join(done.stdout.split())
+  for fragment in ("--noise", "(default: 0.5)", "--corruption", "(default: gaussian)", "--eval-every",
+                   "(default: 100)", "--resume"):
+    assert fragment in text
+
+
+def train_args(workdir, data_dir, epochs):
+  return ["--workdir", workdir, "--data-dir", data_dir, "--epochs", str(epochs), "--batch-size", "32",
+          "--checkpoint-every", "1", "--corruption", "salt_and_pepper", "--noise", "0.2"]
+
+
+def final_params(workdir):
+  cfg = config.DAEConfig(corruption="salt_and_pepper", noise=0.2)
+  _, state, key, _ = experiment.build(cfg)
+  mngr = checkpoints.manager(workdir)
+  state, _, _ = checkpoints.restore(mngr, state, key)
+  return state.params
+
+
+def test_interrupted_and_resumed_run_equals_a_straight_run(tmp_path, mnist_dir):
+  main = script("dae")
+  straight = main(train_args(str(tmp_path / "a"), mnist_dir, 4))
+  first = main(train_args(str(tmp_path / "b"), mnist_dir, 2))
+  assert first["epochs"] == 2
+  resumed = main(["--workdir", str(tmp_path / "b"), "--resume", "--epochs", "4"])
+  for key in ("test_mse", "final_train_loss", "denoised_mse", "noisy_input_mse"):
+    assert resumed[key] == straight[key], key
+  jax.tree.map(lambda a, b: (a == b).all() or pytest.fail("params differ"),
+               final_params(str(tmp_path / "a")), final_params(str(tmp_path / "b")))
+  with open(tmp_path / "b" / "metrics.jsonl") as f:
+    assert [json.loads(line)["epoch"] for line in f] == [1, 2, 3, 4]
+
+
+def expect_error(capsys, name, argv, *fragments):
+  with pytest.raises(SystemExit) as e:
+    script(name)(argv)
+  assert e.value.code == 2
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "Traceback" not in err, err
+  for fragment in fragments:
+    assert fragment in err, err
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--noise", "1.5"], "--noise must be in [0, 1], got 1.5"),
+    (["--noise", "-0.1"], "--noise must be in [0, 1]"),
+    (["--noise", "nan"], "argument --noise"),
+    (["--epochs", "0"], "--epochs must be positive"),
+    (["--batch-size", "-4"], "--batch-size must be positive"),
+    (["--latent-dim", "0"], "--latent-dim must be positive"),
+    (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+    (["--loss", "l1"], "argument --loss: invalid choice: 'l1'"),
+    (["--corruption", "blur"], "argument --corruption: invalid choice: 'blur'"),
+    (["--widths", "128,x"], "--widths must be positive integers"),
+    (["--lr", "0"], "--lr must be positive"),
+    (["--resume"], "--resume needs --workdir"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_flags_exit_2_with_one_line(capsys, argv, fragment):
+  expect_error(capsys, "dae", argv, fragment)
+
+
+def test_bad_data_and_workdir_states_exit_2(capsys, tmp_path, mnist_dir):
+  expect_error(capsys, "ae", ["--data-dir", str(tmp_path / "nowhere"), "--workdir", str(tmp_path / "w1")],
+               "no such directory")
+  (tmp_path / "empty").mkdir()
+  expect_error(capsys, "ae", ["--data-dir", str(tmp_path / "empty"), "--workdir", str(tmp_path / "w2")],
+               "train-images-idx3-ubyte: missing")
+  write_idx(os.path.join(mnist_dir, "train-labels-idx1-ubyte"), [1, 2, 3])
+  expect_error(capsys, "ae", ["--data-dir", mnist_dir, "--workdir", str(tmp_path / "w3")],
+               "train-labels-idx1-ubyte", "3 labels for 256 images")
+  expect_error(capsys, "ae", ["--workdir", str(tmp_path / "nothing"), "--resume"], "no run to resume")
+
+
+def test_workdir_is_never_clobbered_and_resume_keeps_the_model(capsys, tmp_path):
+  data_dir = fake_mnist(str(tmp_path / "mnist"))
+  workdir = str(tmp_path / "run")
+  main = script("ae")
+  main(["--workdir", workdir, "--data-dir", data_dir, "--epochs", "1", "--batch-size", "64"])
+  before = open(os.path.join(workdir, "summary.json")).read()
+  capsys.readouterr()
+  expect_error(capsys, "ae", ["--workdir", workdir, "--data-dir", data_dir], "holds an earlier run")
+  expect_error(capsys, "ae", ["--workdir", workdir, "--resume", "--latent-dim", "5", "--loss", "bce"],
+               "--resume cannot change", "--latent-dim (was 3, now 5)", "--loss")
+  assert open(os.path.join(workdir, "summary.json")).read() == before
+  main(["--workdir", workdir, "--data-dir", data_dir, "--epochs", "1", "--batch-size", "64", "--overwrite"])
+
+
+def test_resume_without_checkpoint_exit_2(capsys, tmp_path, mnist_dir):
+  workdir = tmp_path / "run"
+  workdir.mkdir()
+  cfg = dict(config.AEConfig().__dict__, workdir=str(workdir))
+  (workdir / "config.json").write_text(json.dumps(cfg))
+  expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no checkpoint to resume from")
+
+
+def test_bad_idx_in_a_real_process_prints_no_traceback(tmp_path, mnist_dir):
+  with open(os.path.join(mnist_dir, "t10k-images-idx3-ubyte"), "r+b") as f:
+    f.write(b"\x00\x00\x0d\x03")
+  done = run_script("ae", "--data-dir", mnist_dir, "--workdir", str(tmp_path / "w"))
+  assert done.returncode == 2
+  assert "Traceback" not in done.stderr
+  assert "t10k-images-idx3-ubyte: wrong magic number" in done.stderr.strip().splitlines()[-1]

@@ -1,0 +1,171 @@
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import aejax
+from aejax import corruptions, losses, models, train
+
+BATCH = jax.random.uniform(jax.random.key(42), (32, 784))
+
+
+def make_state(corruption="none", noise=0.0, objective="mse", seed=0, **model_kw):
+  model = models.AutoEncoder(output=losses.OBJECTIVES[objective].output, **model_kw)
+  return train.create_train_state(model, jax.random.key(seed), train.make_optimizer(),
+                                  objective=objective, corruption=corruption, noise=noise)
+
+
+def torch_adam(p, grads, lr, wd, decoupled, b1=0.9, b2=0.999, eps=1e-8):
+  """PyTorch's Adam / AdamW update rule, written out as in its documentation."""
+  m, v = np.zeros_like(p), np.zeros_like(p)
+  for t, g in enumerate(grads, start=1):
+    if decoupled:
+      p = p * (1 - lr * wd)
+    else:
+      g = g + wd * p
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps
+    p = p - (lr / (1 - b1 ** t)) * m / denom
+  return p
+
+
+def test_optimizer_matches_pytorch_adam_and_adamw_by_hand():
+  rng = np.random.default_rng(0)
+  p0 = rng.normal(size=(5, 3)).astype(np.float64)
+  grads = [rng.normal(size=(5, 3)) for _ in range(3)]
+  for decoupled in (False, True):
+    tx = train.make_optimizer(lr=0.01, weight_decay=0.1, decoupled=decoupled)
+    p = jnp.asarray(p0, jnp.float32)
+    opt = tx.init(p)
+    for g in grads:
+      updates, opt = tx.update(jnp.asarray(g, jnp.float32), opt, p)
+      p = optax.apply_updates(p, updates)
+    expected = torch_adam(p0, grads, 0.01, 0.1, decoupled)
+    chex.assert_trees_all_close(p, expected.astype(np.float32), rtol=1e-5, atol=1e-6)
+  # The L2 and the decoupled decays differ: the flag matters.
+  assert not np.allclose(torch_adam(p0, grads, 0.01, 0.1, False), torch_adam(p0, grads, 0.01, 0.1, True))
+
+
+def test_train_step_compiles_once_and_is_importable_from_the_package():
+  assert aejax.train_step is train.train_step
+  step = jax.jit(chex.assert_max_traces(train.train_step, n=1))
+  state = make_state()
+  for i in range(3):
+    batch = jax.random.uniform(jax.random.key(i), (32, 784))
+    state, metrics = step(state, batch, jax.random.key(i))
+  assert int(state.step) == 3
+  assert set(metrics) == {"loss", "mse", "grad_norm", "param_norm"}
+
+
+class TrainStepVariants(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_jit_and_no_jit_agree(self):
+    state = make_state("masking", 0.25)
+    reference_state, reference = train.train_step(state, BATCH, jax.random.key(3))
+    new_state, metrics = self.variant(train.train_step)(state, BATCH, jax.random.key(3))
+    chex.assert_trees_all_close(metrics, reference, rtol=1e-5)
+    # Adam's first step is lr * g / (|g| + eps): float rounding of tiny gradients
+    # moves a parameter by up to a small fraction of lr = 1e-3.
+    chex.assert_trees_all_close(new_state.params, reference_state.params, atol=2e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_eval_step_agrees(self):
+    state = make_state("salt_and_pepper", 0.2)
+    reference = train.eval_step(state, BATCH, jax.random.key(1))
+    chex.assert_trees_all_close(self.variant(train.eval_step)(state, BATCH, jax.random.key(1)),
+                                reference, rtol=1e-5)
+    chex.assert_shape(list(reference.values()), (32,))
+
+
+def test_dae_loss_compares_the_reconstruction_of_the_corrupted_input_with_the_clean_input():
+  state = make_state("gaussian", 0.5)
+  key = jax.random.key(9)
+  _, metrics = train.train_step(state, BATCH, key)
+  noisy = corruptions.gaussian(key, BATCH, 0.5)
+  outputs = state.apply_fn({"params": state.params}, 2 * noisy - 1)
+  chex.assert_trees_all_close(metrics["loss"], jnp.mean((outputs - (2 * BATCH - 1)) ** 2), rtol=1e-5)
+  chex.assert_trees_all_close(metrics["mse"], jnp.mean(((outputs + 1) / 2 - BATCH) ** 2), rtol=1e-5)
+  wrong_target = jnp.mean((outputs - (2 * noisy - 1)) ** 2)
+  assert abs(float(metrics["loss"] - wrong_target)) > 1e-3
+
+
+def test_loss_falls_on_a_fixed_batch_for_both_objectives():
+  # The cross-entropy cannot fall below the entropy of the target pixels.
+  entropy = float(jnp.mean(optax.sigmoid_binary_cross_entropy(jnp.log(BATCH / (1 - BATCH)), BATCH)))
+  for objective, floor in (("mse", 0.0), ("bce", entropy)):
+    state = make_state(objective=objective)
+    step = jax.jit(train.train_step)
+    _, first = step(state, BATCH, jax.random.key(0))
+    for i in range(150):
+      state, metrics = step(state, BATCH, jax.random.key(i))
+    assert float(metrics["loss"]) - floor < 0.6 * (float(first["loss"]) - floor), objective
+    assert float(metrics["mse"]) < float(first["mse"]), objective
+
+
+def test_train_epoch_covers_the_data_and_never_recompiles(monkeypatch):
+  traces = []
+  original = train.train_step
+
+  def counting(*args):
+    traces.append(1)
+    return original(*args)
+
+  monkeypatch.setattr(train, "train_step", counting)
+  images = (255 * np.random.default_rng(0).random((3 * 61 + 5, 784))).astype(np.uint8)
+  state = make_state()
+  for epoch in range(3):
+    state, metrics = train.train_epoch(state, jnp.asarray(images), jax.random.key(0), epoch, batch_size=61)
+  assert len(traces) == 1
+  assert int(state.step) == 9
+  chex.assert_shape(metrics["loss"], ())
+
+
+def test_same_keys_give_the_same_epoch_and_other_epochs_differ():
+  images = jnp.asarray(BATCH.repeat(4, axis=0))
+  run = lambda epoch: train.train_epoch(make_state("gaussian", 0.3), images, jax.random.key(5), epoch,
+                                        batch_size=32)[0].params
+  chex.assert_trees_all_equal(run(0), run(0))
+  assert not np.allclose(jax.tree.leaves(run(0))[0], jax.tree.leaves(run(1))[0])
+
+
+def test_evaluate_handles_a_last_partial_chunk():
+  state = make_state("masking", 0.5)
+  images = jax.random.uniform(jax.random.key(1), (250, 784))
+  means = train.evaluate(state, images, jax.random.key(2), batch_size=100)
+  whole = train.evaluate(state, images, jax.random.key(2), batch_size=250)
+  chex.assert_trees_all_close(means["mse"], whole["mse"], rtol=1e-5)  # no corruption in "mse"
+  direct = train.eval_step(state, images, jax.random.key(0))
+  chex.assert_trees_all_close(means["mse"], jnp.mean(direct["mse"]), rtol=1e-5)
+  assert 0.4 < float(means["noisy_input_mse"]) / float(jnp.mean(images ** 2)) < 0.6
+
+
+class TinyAE(nn.Module):
+  """A researcher's own module: any encode/decode pair works with train_step."""
+
+  @nn.compact
+  def __call__(self, x):
+    return self.decode(self.encode(x))
+
+  @nn.compact
+  def encode(self, x):
+    return nn.Dense(8, name="enc")(x)
+
+  @nn.compact
+  def decode(self, z):
+    return jnp.tanh(nn.Dense(784, name="dec")(z))
+
+
+def test_train_step_works_with_a_users_own_module():
+  state = train.create_train_state(TinyAE(), jax.random.key(0), optax.adam(1e-2), corruption="gaussian",
+                                   noise=0.2)
+  step = jax.jit(train.train_step)
+  losses_seen = []
+  for i in range(30):
+    state, metrics = step(state, BATCH, jax.random.key(i))
+    losses_seen.append(float(metrics["loss"]))
+  assert losses_seen[-1] < losses_seen[0]
+  chex.assert_shape(train.encode(state, BATCH), (32, 8))
