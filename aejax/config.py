@@ -39,6 +39,9 @@ class AEConfig:
   eval_every: int = option(1, "evaluate on the test split every K epochs (0: only at the end)")
   checkpoint_every: int = option(10, "write a checkpoint every K epochs (and always at the end)")
   keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep")
+  devices: int = option(0, "how many local devices to train on (0: all); the batch is split across them")
+  dtype: str = option("float32", "compute dtype; parameters and optimizer state stay float32",
+                      ("float32", "bfloat16"))
   resume: bool = option(False, "continue from the newest checkpoint in --workdir")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier run, deleting it")
 
@@ -47,7 +50,7 @@ class AEConfig:
 
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
-               "resume", "overwrite")
+               "resume", "overwrite", "devices")
 
   @property
   def hidden_widths(self):
@@ -59,7 +62,7 @@ class AEConfig:
     for name in positive:
       if getattr(self, name) <= 0:
         raise ConfigError(f"--{flag(name)} must be positive, got {getattr(self, name)}")
-    for name in ("eval_every", "checkpoint_every", "weight_decay"):
+    for name in ("eval_every", "checkpoint_every", "weight_decay", "devices"):
       if getattr(self, name) < 0:
         raise ConfigError(f"--{flag(name)} must be non-negative, got {getattr(self, name)}")
     if not self.lr > 0:

@@ -16,7 +16,9 @@ import jax
 import numpy as np
 import tqdm
 
-from aejax import checkpoints, data, losses, models, pca, plots, train
+import jax.numpy as jnp
+
+from aejax import checkpoints, data, losses, models, parallel, pca, plots, train
 from aejax.errors import UserError
 
 
@@ -88,7 +90,7 @@ def build(config):
   shuffling and training noise, the eval key the test corruptions."""
   objective = losses.OBJECTIVES[config.loss]
   model = models.AutoEncoder(widths=config.hidden_widths, latent_dim=config.latent_dim,
-                             output=objective.output)
+                             output=objective.output, dtype=jnp.dtype(config.dtype))
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
   tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
@@ -103,6 +105,8 @@ def grid_examples(images, labels):
 
 def run(config, given=None, name="ae"):
   """Trains as `config` says and writes the workdir; returns the summary dict."""
+  parallel.initialize_distributed()
+  mesh = parallel.make_mesh(config.devices, config.batch_size)
   config = prepare_workdir(config, given or {}, name)
   workdir = config.workdir
   dataset = data.load_mnist(config.data_source, config.data_dir)
@@ -111,6 +115,7 @@ def run(config, given=None, name="ae"):
     raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
                     "training examples")
   _, state, run_key, eval_key = build(config)
+  state = jax.device_put(state, parallel.replicated(mesh))
   mngr = checkpoints.manager(workdir, config.keep_checkpoints)
   start = 0
   if config.resume:
@@ -121,8 +126,9 @@ def run(config, given=None, name="ae"):
   with open(metrics_path, "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in history)
 
-  train_images = jax.device_put(dataset.train_images)
-  test_images = jax.device_put(dataset.test_images)
+  train_images = jax.device_put(dataset.train_images, parallel.replicated(mesh))
+  test_images = jax.device_put(dataset.test_images, parallel.replicated(mesh))
+  print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
   n_steps = len(dataset.train_images) // config.batch_size
   test = None
   rates = []
@@ -131,7 +137,8 @@ def run(config, given=None, name="ae"):
   for epoch in bar:
     tic = time.perf_counter()
     state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
-                                             batch_size=config.batch_size)
+                                             batch_size=config.batch_size,
+                                             batch_sharding=parallel.batch_sharding(mesh))
     train_metrics = jax.device_get(train_metrics)
     seconds = time.perf_counter() - tic
     rates.append(n_steps * config.batch_size / seconds)
@@ -157,7 +164,7 @@ def run(config, given=None, name="ae"):
 
   if test is None:
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
-  summary = summarize(config, dataset, state, test, history, rates, eval_key)
+  summary = summarize(config, dataset, state, test, history, rates, eval_key, mesh.size)
   write_json(os.path.join(workdir, "summary.json"), summary)
   print(f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units, PCA with "
         f"{config.latent_dim} components: {summary['pca_test_mse']:.5f}); files in {workdir}",
@@ -165,7 +172,7 @@ def run(config, given=None, name="ae"):
   return summary
 
 
-def summarize(config, dataset, state, test, history, rates, eval_key):
+def summarize(config, dataset, state, test, history, rates, eval_key, devices):
   """The summary.json dict; also draws the reconstruction grid."""
   train_pixels = dataset.train_images / 255.0
   test_pixels = dataset.test_images / 255.0
@@ -179,6 +186,7 @@ def summarize(config, dataset, state, test, history, rates, eval_key):
       "final_train_loss": history[-1]["train_loss"] if history else None,
       "samples_per_s": statistics.median(rates[1:] or rates) if rates else None,
       "pca_test_mse": pca_mse, "pca_test_psnr": float(losses.psnr(pca_mse)),
+      "devices": devices,
   }
   if config.corruption != "none":
     summary.update(corruption=config.corruption, noise=config.noise,

@@ -169,3 +169,14 @@ def test_train_step_works_with_a_users_own_module():
     losses_seen.append(float(metrics["loss"]))
   assert losses_seen[-1] < losses_seen[0]
   chex.assert_shape(train.encode(state, BATCH), (32, 8))
+
+
+def test_bfloat16_compute_trains_with_float32_state():
+  state = make_state(dtype=jnp.bfloat16)
+  step = jax.jit(train.train_step)
+  _, first = step(state, BATCH, jax.random.key(0))
+  for i in range(100):
+    state, metrics = step(state, BATCH, jax.random.key(i))
+  assert float(metrics["loss"]) < 0.6 * float(first["loss"])
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves((state.params, state.opt_state))
+             if jnp.issubdtype(x.dtype, jnp.floating))

@@ -1,0 +1,59 @@
+"""Data parallel training on 4 forced CPU devices (the flag must precede JAX: subprocesses)."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from conftest import ROOT
+
+FOUR_DEVICES = {**os.environ, "PYTHONPATH": ROOT,
+                "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+
+SAME_STEP = textwrap.dedent("""
+    import chex, jax, numpy as np
+    from aejax import models, parallel, train
+    assert jax.device_count() == 4
+    images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (512, 784)), jax.numpy.uint8)
+    def run(n):
+      mesh = parallel.make_mesh(n, 64)
+      state = train.create_train_state(models.AutoEncoder(), jax.random.key(0), train.make_optimizer(),
+                                       corruption="gaussian", noise=0.3)
+      state = jax.device_put(state, parallel.replicated(mesh))
+      data = jax.device_put(images, parallel.replicated(mesh))
+      for epoch in range(2):
+        state, metrics = train.train_epoch(state, data, jax.random.key(1), epoch, batch_size=64,
+                                           batch_sharding=parallel.batch_sharding(mesh))
+      return state, metrics
+    one, m1 = run(1)
+    four, m4 = run(4)
+    assert len(four.params["enc_0"]["kernel"].sharding.device_set) == 4
+    assert len(one.params["enc_0"]["kernel"].sharding.device_set) == 1
+    chex.assert_trees_all_close(four.params, one.params, atol=1e-5)
+    chex.assert_trees_all_close(m4, m1, rtol=1e-5)
+    print("same")
+""")
+
+
+def test_four_device_epoch_equals_one_device_epoch():
+  done = subprocess.run([sys.executable, "-c", SAME_STEP], env=FOUR_DEVICES, capture_output=True,
+                        text=True, timeout=300)
+  assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-3000:]
+
+
+def test_four_device_cli_run_and_indivisible_batch(tmp_path):
+  from conftest import fake_mnist
+  data_dir = fake_mnist(str(tmp_path / "mnist"))
+  cmd = [sys.executable, os.path.join(ROOT, "experiments", "ae.py"), "--data-dir", data_dir,
+         "--epochs", "2", "--batch-size", "64"]
+  done = subprocess.run(cmd + ["--workdir", str(tmp_path / "run")], env=FOUR_DEVICES,
+                        capture_output=True, text=True, timeout=300)
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert "devices: 4 x cpu" in done.stdout
+  with open(tmp_path / "run" / "summary.json") as f:
+    assert json.load(f)["devices"] == 4
+  bad = subprocess.run(cmd + ["--workdir", str(tmp_path / "bad"), "--batch-size", "30"], env=FOUR_DEVICES,
+                       capture_output=True, text=True, timeout=300)
+  assert bad.returncode == 2
+  assert bad.stderr.strip().endswith("--batch-size 30 does not divide by the 4 devices")
+  assert not os.path.exists(tmp_path / "bad")
