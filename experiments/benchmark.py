@@ -1,0 +1,283 @@
+"""Training speed, side by side: the fused-epoch loop, the per-step loop, and PyTorch.
+
+  python experiments/benchmark.py --json benchmark.json   # about 5 minutes on 2 CPU cores
+
+Every measurement trains the model with Adam (L2 weight decay 1e-5) and MSE on the
+same in-memory digits, in a process of its own (so peak memory is its own), and
+reports samples per second as the median over timed epochs after one warm-up
+epoch. Two bounds put the figures in context: the machine's large float32 matmul
+rate divided by the model's FLOPs per training sample (2 x in x out per layer
+for each of the forward product and the two backward ones, less the input
+gradient of the first layer), and the time that the
+step's own matrix products take alone at the batch's shapes. Training sets above
+the 4,000 embedded digits repeat them (the cost does not depend on the pixels).
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+REFERENCE = (784, 128, 64, 12, 3)
+DEEP = (784, 1000, 500, 250, 30)   # Hinton & Salakhutdinov (2006)
+
+
+def layer_shapes(sizes):
+  """(in, out) of every dense layer of the encoder and the mirrored decoder."""
+  dims = list(sizes) + list(reversed(sizes))[1:]
+  return list(zip(dims[:-1], dims[1:]))
+
+
+def flops_per_sample(sizes):
+  """Multiply-adds x 2 of a training step per sample: forward, weight gradients,
+  and input gradients of every layer but the first."""
+  shapes = layer_shapes(sizes)
+  return 2 * (3 * sum(i * o for i, o in shapes) - shapes[0][0] * shapes[0][1])
+
+
+def training_images(n):
+  from aejax import data
+  images = data.load_embedded().train_images
+  return np.resize(images, (n, images.shape[1]))
+
+
+def peak_memory_mib():
+  """Peak device memory if the device reports it (GPU), else the process's peak RSS."""
+  import jax
+  stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    return stats["peak_bytes_in_use"] / 2**20
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_epochs(run_epoch, epochs):
+  """Runs one warm-up epoch and `epochs` timed ones; returns their seconds."""
+  run_epoch(0)
+  seconds = []
+  for epoch in range(1, epochs + 1):
+    tic = time.perf_counter()
+    run_epoch(epoch)
+    seconds.append(time.perf_counter() - tic)
+  return seconds
+
+
+def jax_state(sizes):
+  import jax
+  from aejax import models, train
+  model = models.AutoEncoder(widths=sizes[1:-1], latent_dim=sizes[-1])
+  return train.create_train_state(model, jax.random.key(0), train.make_optimizer())
+
+
+def measure_fused(sizes, batch, images, epochs):
+  import jax
+  from aejax import train
+  state = jax_state(sizes)
+  data = jax.device_put(images)
+  key = jax.random.key(1)
+
+  def run_epoch(epoch):
+    nonlocal state
+    state, metrics = train.train_epoch(state, data, key, epoch, batch_size=batch)
+    jax.device_get(metrics)
+  return time_epochs(run_epoch, epochs)
+
+
+def measure_stepwise(sizes, batch, images, epochs):
+  import jax
+  from aejax import train
+  state = jax_state(sizes)
+  step = jax.jit(train.train_step, donate_argnums=0)
+  rng = np.random.default_rng(0)
+  key = jax.random.key(1)
+  n_steps = len(images) // batch
+
+  def run_epoch(epoch):
+    nonlocal state
+    order = rng.permutation(len(images))
+    for i in range(n_steps):
+      batch_pixels = images[order[i * batch:(i + 1) * batch]].astype(np.float32) / 255.0
+      state, metrics = step(state, batch_pixels, jax.random.fold_in(key, int(state.step)))
+    jax.device_get(metrics)
+  return time_epochs(run_epoch, epochs)
+
+
+def measure_torch(sizes, batch, images, epochs):
+  import torch
+  from torch import nn
+  device = "cuda" if torch.cuda.is_available() else "cpu"
+  layers = []
+  shapes = layer_shapes(sizes)
+  for k, (i, o) in enumerate(shapes):
+    layers.append(nn.Linear(i, o))
+    if k == len(shapes) - 1:
+      layers.append(nn.Tanh())
+    elif k != len(sizes) - 2:          # the code layer is linear
+      layers.append(nn.ReLU())
+  model = nn.Sequential(*layers).to(device)
+  opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
+  loss_fn = nn.MSELoss()
+  x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).to(device)
+  loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x), batch_size=batch,
+                                       shuffle=True, drop_last=True)
+
+  def run_epoch(epoch):
+    for (xb,) in loader:
+      opt.zero_grad()
+      loss = loss_fn(model(xb), xb)
+      loss.backward()
+      opt.step()
+    loss.item()
+  seconds = time_epochs(run_epoch, epochs)
+  if device == "cuda":
+    return seconds, torch.cuda.max_memory_allocated() / 2**20
+  return seconds, None
+
+
+def measure_matmuls(sizes, batch, steps):
+  """Seconds per step of the step's matrix products alone: for each layer
+  x @ W, dY @ W.T (not for the first layer: no gradient flows into the data)
+  and x.T @ dY at the batch's shapes, in a compiled loop."""
+  import jax
+  import jax.numpy as jnp
+  shapes = layer_shapes(sizes)
+  keys = jax.random.split(jax.random.key(0), 3 * len(shapes))
+  ws = [jax.random.normal(keys[3 * k], s) * 0.01 for k, s in enumerate(shapes)]
+  xs = [jax.random.normal(keys[3 * k + 1], (batch, s[0])) for k, s in enumerate(shapes)]
+  dys = [jax.random.normal(keys[3 * k + 2], (batch, s[1])) for k, s in enumerate(shapes)]
+
+  @jax.jit
+  def loop(ws):
+    def body(_, ws):
+      out = []
+      for k, (w, x, dy) in enumerate(zip(ws, xs, dys)):
+        y = x @ w
+        dx = dy @ w.T if k else 0.0
+        dw = x.T @ dy
+        out.append(w - 1e-9 * (dw + jnp.sum(dx) + jnp.sum(y)))
+      return out
+    return jax.lax.fori_loop(0, steps, body, ws)
+  jax.block_until_ready(loop(ws))
+  runs = []
+  for _ in range(5):
+    tic = time.perf_counter()
+    jax.block_until_ready(loop(ws))
+    runs.append((time.perf_counter() - tic) / steps)
+  return statistics.median(runs)
+
+
+def matmul_rate():
+  """FLOP/s of a large float32 matrix product on the default device (median of 5)."""
+  import jax
+  import jax.numpy as jnp
+  n = 2048 if jax.devices()[0].platform == "cpu" else 8192
+  a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+  f = jax.jit(lambda a: a @ a)
+  jax.block_until_ready(f(a))
+  runs = []
+  for _ in range(5):
+    tic = time.perf_counter()
+    jax.block_until_ready(f(a))
+    runs.append(time.perf_counter() - tic)
+  return 2 * n ** 3 / statistics.median(runs)
+
+
+def child(spec):
+  """One measurement in this process; prints its result as JSON."""
+  sizes, batch, n, loop, epochs = spec["sizes"], spec["batch"], spec["n"], spec["loop"], spec["epochs"]
+  images = training_images(n)
+  result = {}
+  if loop == "torch":
+    seconds, device_mib = measure_torch(sizes, batch, images, epochs)
+    result["peak_mib"] = device_mib if device_mib is not None else peak_memory_mib()
+  else:
+    seconds = {"fused": measure_fused, "stepwise": measure_stepwise}[loop](sizes, batch, images, epochs)
+    result["peak_mib"] = peak_memory_mib()
+  if loop == "fused":
+    result["matmul_floor_s_per_step"] = measure_matmuls(sizes, batch, steps=n // batch)
+  samples = (n // batch) * batch
+  result["samples_per_s"] = samples / statistics.median(seconds)
+  result["epoch_seconds"] = seconds
+  print(json.dumps(result))
+
+
+def run_child(spec):
+  done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", json.dumps(spec)],
+                        capture_output=True, text=True)
+  if done.returncode:
+    raise SystemExit(f"benchmark: {spec} failed:\n{done.stderr[-2000:]}")
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def torch_available():
+  import importlib.util
+  return importlib.util.find_spec("torch") is not None
+
+
+def plan(quick):
+  """The configurations: (name, sizes, batch, n_train, loops)."""
+  all_loops = ("fused", "stepwise", "torch")
+  configs = [("reference", REFERENCE, b, 4000, all_loops) for b in (128, 256, 512, 1024)]
+  configs += [("deep", DEEP, b, 4000, all_loops) for b in (128, 1024)]
+  configs += [("reference", REFERENCE, 128, n, ("fused", "torch")) for n in (5000, 20000, 60000)]
+  return configs[:1] if quick else configs
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--json", help="write the results to this JSON file")
+  parser.add_argument("--epochs", type=int, default=5, help="timed epochs per measurement")
+  parser.add_argument("--quick", action="store_true", help="the reference configuration only")
+  parser.add_argument("--child", help=argparse.SUPPRESS)
+  args = parser.parse_args(argv)
+  if args.child:
+    return child(json.loads(args.child))
+  if args.epochs <= 0:
+    parser.error(f"--epochs must be positive, got {args.epochs}")
+
+  import jax
+  device = jax.devices()[0]
+  rate = matmul_rate()
+  have_torch = torch_available()
+  print(f"device: {device.device_kind} ({device.platform}), {os.cpu_count()} CPU cores; "
+        f"float32 matmul {rate / 1e9:.1f} GFLOP/s; PyTorch {'present' if have_torch else 'absent'}")
+  header = (f"{'model':<26}{'batch':>6}{'n':>7}  {'loop':<9}{'samples/s':>11}{'vs torch':>9}"
+            f"{'% matmul':>9}{'% shapes':>9}{'peak MiB':>9}")
+  print(header)
+  rows = []
+  for name, sizes, batch, n, loops in plan(args.quick):
+    results = {loop: run_child(dict(sizes=sizes, batch=batch, n=n, loop=loop, epochs=args.epochs))
+               for loop in loops if loop != "torch" or have_torch}
+    limit = rate / flops_per_sample(sizes)
+    floor = batch / results["fused"]["matmul_floor_s_per_step"]
+    torch_rate = results.get("torch", {}).get("samples_per_s")
+    for loop, r in results.items():
+      ratio = f"{r['samples_per_s'] / torch_rate:.2f}x" if torch_rate else "-"
+      print(f"{name + ' ' + '-'.join(map(str, sizes)):<26}{batch:>6}{n:>7}  {loop:<9}"
+            f"{r['samples_per_s']:>11,.0f}{ratio:>9}{100 * r['samples_per_s'] / limit:>8.1f}%"
+            f"{100 * r['samples_per_s'] / floor:>8.1f}%{r['peak_mib']:>9.0f}", flush=True)
+    rows.append({"model": name, "sizes": list(sizes), "batch_size": batch, "n_train": n,
+                 "flops_per_sample": flops_per_sample(sizes), "limit_samples_per_s": limit,
+                 "matmul_floor_samples_per_s": floor,
+                 **{f"{loop}_samples_per_s": r["samples_per_s"] for loop, r in results.items()},
+                 **{f"{loop}_peak_mib": r["peak_mib"] for loop, r in results.items()},
+                 "torch_samples_per_s": torch_rate})
+  ref = rows[0]
+  out = {"device": f"{device.device_kind} ({device.platform})", "cpu_cores": os.cpu_count(),
+         "matmul_flops_per_s": rate, "fused_samples_per_s": ref["fused_samples_per_s"],
+         "stepwise_samples_per_s": ref["stepwise_samples_per_s"],
+         "torch_samples_per_s": ref["torch_samples_per_s"],
+         "limit_samples_per_s": ref["limit_samples_per_s"],
+         "matmul_floor_samples_per_s": ref["matmul_floor_samples_per_s"], "configs": rows}
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump(out, f, indent=2)
+  return out
+
+
+if __name__ == "__main__":
+  main()
