@@ -4,6 +4,7 @@ A checkpoint is numbered by the epoch it ends. Writes are asynchronous (training
 goes on while one is written) and atomic: an unfinished one is never restored.
 """
 import os
+import sys
 
 import jax
 import numpy as np
@@ -33,13 +34,21 @@ def save(mngr, epoch, state, key):
   mngr.save(epoch, args=ocp.args.StandardSave(_item(state, key)))
 
 
-def restore(mngr, state, key, epoch=None):
-  """(state, key, epoch) from checkpoint `epoch` (default: the newest) in the
-  shapes and shardings of `state` and `key`."""
-  epoch = mngr.latest_step() if epoch is None else epoch
-  if epoch is None:
-    raise CheckpointError(f"{mngr.directory}: no checkpoint to resume from")
+def restore(mngr, state, key):
+  """(state, key, epoch) from the newest usable checkpoint, in the shapes and
+  shardings of `state` and `key`. An unreadable or non-finite checkpoint is
+  skipped with a warning that names it; unfinished writes are never listed."""
   target = jax.tree.map(ocp.utils.to_shape_dtype_struct, _item(state, key))
-  item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
-  state = state.replace(params=item["params"], opt_state=item["opt_state"], step=item["step"])
-  return state, jax.random.wrap_key_data(np.asarray(item["key"])), epoch
+  for epoch in sorted(mngr.all_steps(), reverse=True):
+    try:
+      item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
+      if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves((item["params"], item["opt_state"]))):
+        raise ValueError("non-finite values")
+    except Exception as e:  # pylint: disable=broad-except  (any failure: try an older one)
+      print(f"warning: checkpoint {os.path.join(str(mngr.directory), str(epoch))} is unusable "
+            f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
+            "trying an older one", file=sys.stderr, flush=True)
+      continue
+    state = state.replace(params=item["params"], opt_state=item["opt_state"], step=item["step"])
+    return state, jax.random.wrap_key_data(np.asarray(item["key"])), epoch
+  raise CheckpointError(f"{mngr.directory}: no usable checkpoint to resume from")

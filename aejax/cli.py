@@ -8,7 +8,7 @@ import dataclasses
 import sys
 
 from aejax import config as config_lib
-from aejax.errors import UserError
+from aejax.errors import RunError, UserError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,12 +52,14 @@ def parse(cls, argv=None):
 
 def main(cls, run, argv=None):
   """Parses flags into a `cls` config, checks it and calls run(config, given);
-  a user error prints `prog: error: ...` and exits with status 2."""
+  a run that ends early prints `prog: error: ...` (or `interrupted: ...`) and
+  exits with the status that aejax.errors gives its reason."""
   prog = sys.argv[0].rsplit("/", 1)[-1]
   try:
     config, given = parse(cls, argv)
     config.check()
     return run(config, given)
-  except UserError as e:
-    print(f"{prog}: error: {e}", file=sys.stderr)
-    sys.exit(2)
+  except RunError as e:
+    kind = "error" if isinstance(e, UserError) else type(e).__name__.lower()
+    print(f"{prog}: {kind}: {e}", file=sys.stderr, flush=True)
+    sys.exit(e.exit_status)

@@ -4,12 +4,15 @@ A run's workdir holds config.json, metrics.jsonl (a line per epoch),
 summary.json, reconstructions.png and checkpoints/. Reconstruction errors are
 per-pixel MSE in [0, 1] pixel units whatever the objective.
 """
+import contextlib
 import dataclasses
 import datetime
 import json
 import os
 import shutil
+import signal
 import statistics
+import threading
 import time
 
 import jax
@@ -19,11 +22,28 @@ import tqdm
 import jax.numpy as jnp
 
 from aejax import checkpoints, data, losses, models, parallel, pca, plots, train
+from aejax import errors
 from aejax.errors import UserError
 
 
 class WorkdirError(UserError):
   """A workdir that cannot be used as asked."""
+
+
+@contextlib.contextmanager
+def deferred_signals(signals=(signal.SIGTERM, signal.SIGINT)):
+  """SIGTERM and SIGINT are recorded, not raised: the loop finishes the epoch in
+  flight, writes a checkpoint and stops. Yields the list of received signals."""
+  received = []
+  if threading.current_thread() is not threading.main_thread():
+    yield received  # signals reach the main thread only
+    return
+  previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in signals}
+  try:
+    yield received
+  finally:
+    for s, handler in previous.items():
+      signal.signal(s, handler)
 
 
 def new_workdir(name):
@@ -134,33 +154,46 @@ def run(config, given=None, name="ae"):
   rates = []
   bar = tqdm.tqdm(range(start, config.epochs), initial=start, total=config.epochs,
                   desc=name, unit="epoch", dynamic_ncols=True)
-  for epoch in bar:
-    tic = time.perf_counter()
-    state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
-                                             batch_size=config.batch_size,
-                                             batch_sharding=parallel.batch_sharding(mesh))
-    train_metrics = jax.device_get(train_metrics)
-    seconds = time.perf_counter() - tic
-    rates.append(n_steps * config.batch_size / seconds)
-    done = epoch + 1
-    record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
-              "train_mse": float(train_metrics["mse"]),
-              "grad_norm": float(train_metrics["grad_norm"]),
-              "test_loss": None, "test_mse": None,
-              "seconds": seconds, "samples_per_s": rates[-1]}
-    if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
-      test = jax.device_get(train.evaluate(state, test_images, eval_key))
-      record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
-    history.append(record)
-    with open(metrics_path, "a") as f:
-      f.write(json.dumps(record) + "\n")
-    if done == config.epochs or (config.checkpoint_every and done % config.checkpoint_every == 0):
-      checkpoints.save(mngr, done, state, run_key)
-    bar.set_postfix(loss=f"{record['train_loss']:.4f}",
-                    test_mse=f"{record['test_mse']:.4f}" if record["test_mse"] else "-")
-  bar.close()
-  mngr.wait_until_finished()
-  mngr.close()
+  try:
+    with deferred_signals() as received:
+      for epoch in bar:
+        tic = time.perf_counter()
+        state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
+                                                 batch_size=config.batch_size,
+                                                 batch_sharding=parallel.batch_sharding(mesh))
+        train_metrics = jax.device_get(train_metrics)
+        seconds = time.perf_counter() - tic
+        done = epoch + 1
+        if not train_metrics["finite"]:
+          raise errors.Diverged(
+              f"the loss or the parameters became NaN or infinite in epoch {done}; the newest "
+              f"checkpoint (epoch {mngr.latest_step()}) holds the last good state")
+        rates.append(n_steps * config.batch_size / seconds)
+        record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
+                  "train_mse": float(train_metrics["mse"]),
+                  "grad_norm": float(train_metrics["grad_norm"]),
+                  "test_loss": None, "test_mse": None,
+                  "seconds": seconds, "samples_per_s": rates[-1]}
+        if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
+          test = jax.device_get(train.evaluate(state, test_images, eval_key))
+          record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
+        history.append(record)
+        with open(metrics_path, "a") as f:
+          f.write(json.dumps(record) + "\n")
+        every = config.checkpoint_every
+        if done == config.epochs or (every and done % every == 0) or received:
+          checkpoints.save(mngr, done, state, run_key)
+        bar.set_postfix(loss=f"{record['train_loss']:.4f}",
+                        test_mse=f"{record['test_mse']:.4f}" if record["test_mse"] else "-")
+        if received and done < config.epochs:
+          mngr.wait_until_finished()
+          raise errors.Interrupted(
+              f"{signal.Signals(received[0]).name} after epoch {done}; checkpoint written, continue "
+              f"with: --resume --workdir {workdir}")
+  finally:
+    bar.close()
+    mngr.wait_until_finished()
+    mngr.close()
 
   if test is None:
     test = jax.device_get(train.evaluate(state, test_images, eval_key))

@@ -51,7 +51,7 @@ class ModuleApply:
 def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0):
   """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input."""
   n_pixels = getattr(model, "n_pixels", 784)
-  params = model.init(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
+  params = jax.jit(model.init)(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
   return TrainState.create(
       apply_fn=ModuleApply(model), params=params, tx=tx,
       objective=losses.OBJECTIVES[objective] if isinstance(objective, str) else objective,
@@ -127,7 +127,8 @@ def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
   images: [N, P] training images (uint8 0..255 or float [0, 1]) on device; the
   last N mod batch_size examples of each shuffle are dropped. key: the run key;
   epoch: int, traced (no recompilation between epochs). The step's noise key is
-  `fold_in(noise_key, state.step)`. Returns the state and the mean of each metric.
+  `fold_in(noise_key, state.step)`. Returns the state and the mean of each
+  metric, plus `finite`: whether the parameters and the metrics are all finite.
   """
   shuffle_key, noise_key = epoch_keys(key)
   n_steps = images.shape[0] // batch_size
@@ -141,7 +142,10 @@ def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
     return train_step(state, batch, jax.random.fold_in(noise_key, state.step))
 
   state, metrics = jax.lax.scan(body, state, order)
-  return state, jax.tree.map(jnp.mean, metrics)
+  metrics = jax.tree.map(jnp.mean, metrics)
+  metrics["finite"] = jnp.all(jnp.array(
+      [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((state.params, metrics))]))
+  return state, metrics
 
 
 @functools.partial(jax.jit, static_argnames=("batch_size",))

@@ -1,10 +1,18 @@
 import gzip
 import os
 
+import tempfile
+
 import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Many tests start the experiment scripts in fresh processes: a compilation cache
+# shared by the whole session saves each of them the same XLA compilations.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="aejax-xla-cache-"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 def write_idx(path, array, magic=None):

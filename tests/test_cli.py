@@ -151,7 +151,7 @@ def test_resume_without_checkpoint_exit_2(capsys, tmp_path, mnist_dir):
   workdir.mkdir()
   cfg = dict(config.AEConfig().__dict__, workdir=str(workdir))
   (workdir / "config.json").write_text(json.dumps(cfg))
-  expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no checkpoint to resume from")
+  expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no usable checkpoint to resume from")
 
 
 def test_bad_idx_in_a_real_process_prints_no_traceback(tmp_path, mnist_dir):
