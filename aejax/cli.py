@@ -54,11 +54,18 @@ def main(cls, run, argv=None):
   """Parses flags into a `cls` config, checks it and calls run(config, given);
   a run that ends early prints `prog: error: ...` (or `interrupted: ...`) and
   exits with the status that aejax.errors gives its reason."""
-  prog = sys.argv[0].rsplit("/", 1)[-1]
-  try:
+  def parse_and_run():
     config, given = parse(cls, argv)
     config.check()
     return run(config, given)
+  return run_guarded(parse_and_run)
+
+
+def run_guarded(fn):
+  """Calls fn(); a RunError becomes one line on stderr and its exit status."""
+  prog = sys.argv[0].rsplit("/", 1)[-1]
+  try:
+    return fn()
   except RunError as e:
     kind = "error" if isinstance(e, UserError) else type(e).__name__.lower()
     print(f"{prog}: {kind}: {e}", file=sys.stderr, flush=True)

@@ -1,8 +1,9 @@
 """The training run behind every experiment script: data, model, loop, files.
 
 A run's workdir holds config.json, metrics.jsonl (a line per epoch),
-summary.json, reconstructions.png and checkpoints/. Reconstruction errors are
-per-pixel MSE in [0, 1] pixel units whatever the objective.
+summary.json, checkpoints/, progress.npz, and what aejax.analysis draws: the
+pictures and report.html. Reconstruction errors are per-pixel MSE in [0, 1]
+pixel units whatever the objective.
 """
 import contextlib
 import dataclasses
@@ -16,12 +17,11 @@ import threading
 import time
 
 import jax
-import numpy as np
 import tqdm
 
 import jax.numpy as jnp
 
-from aejax import checkpoints, data, losses, models, parallel, pca, plots, train
+from aejax import analysis, checkpoints, data, losses, models, parallel, train
 from aejax import errors
 from aejax.errors import UserError
 
@@ -118,11 +118,6 @@ def build(config):
   return model, state, run_key, eval_key
 
 
-def grid_examples(images, labels):
-  """Indices of the first test example of each digit class, in class order."""
-  return np.array([np.flatnonzero(labels == c)[0] for c in np.unique(labels)])
-
-
 def run(config, given=None, name="ae"):
   """Trains as `config` says and writes the workdir; returns the summary dict."""
   parallel.initialize_distributed()
@@ -146,11 +141,15 @@ def run(config, given=None, name="ae"):
   with open(metrics_path, "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in history)
 
+  grid_pixels = jnp.asarray(dataset.test_images[analysis.grid_indices(dataset.test_labels)] / 255.0,
+                            jnp.float32)
+  if config.resume:
+    analysis.record_progress(workdir, None, None, None, keep_up_to=start)
+  progress_epochs = set(analysis.progress_epochs(config.epochs))
   train_images = jax.device_put(dataset.train_images, parallel.replicated(mesh))
   test_images = jax.device_put(dataset.test_images, parallel.replicated(mesh))
   print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
   n_steps = len(dataset.train_images) // config.batch_size
-  test = None
   rates = []
   bar = tqdm.tqdm(range(start, config.epochs), initial=start, total=config.epochs,
                   desc=name, unit="epoch", dynamic_ncols=True)
@@ -177,6 +176,8 @@ def run(config, given=None, name="ae"):
         if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
           test = jax.device_get(train.evaluate(state, test_images, eval_key))
           record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
+        if done in progress_epochs:
+          analysis.record_progress(workdir, done, state, grid_pixels)
         history.append(record)
         with open(metrics_path, "a") as f:
           f.write(json.dumps(record) + "\n")
@@ -195,46 +196,15 @@ def run(config, given=None, name="ae"):
     mngr.wait_until_finished()
     mngr.close()
 
-  if test is None:
-    test = jax.device_get(train.evaluate(state, test_images, eval_key))
-  summary = summarize(config, dataset, state, test, history, rates, eval_key, mesh.size)
-  write_json(os.path.join(workdir, "summary.json"), summary)
-  print(f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units, PCA with "
-        f"{config.latent_dim} components: {summary['pca_test_mse']:.5f}); files in {workdir}",
-        flush=True)
-  return summary
-
-
-def summarize(config, dataset, state, test, history, rates, eval_key, devices):
-  """The summary.json dict; also draws the reconstruction grid."""
-  train_pixels = dataset.train_images / 255.0
-  test_pixels = dataset.test_images / 255.0
-  baseline = pca.fit(train_pixels, config.latent_dim)
-  pca_mse = float(np.mean(np.square(baseline.decode(baseline.encode(test_pixels)) - test_pixels)))
   summary = {
       "data_source": dataset.source, "n_train": len(dataset.train_images),
-      "n_test": len(dataset.test_images), "epochs": config.epochs,
-      "test_mse": float(test["mse"]), "test_psnr": float(losses.psnr(test["mse"])),
-      "test_loss": float(test["loss"]),
+      "n_test": len(dataset.test_images), "epochs": config.epochs, "devices": mesh.size,
       "final_train_loss": history[-1]["train_loss"] if history else None,
       "samples_per_s": statistics.median(rates[1:] or rates) if rates else None,
-      "pca_test_mse": pca_mse, "pca_test_psnr": float(losses.psnr(pca_mse)),
-      "devices": devices,
   }
-  if config.corruption != "none":
-    summary.update(corruption=config.corruption, noise=config.noise,
-                   noisy_input_mse=float(test["noisy_input_mse"]),
-                   denoised_mse=float(test["denoised_mse"]),
-                   denoised_psnr=float(losses.psnr(test["denoised_mse"])))
-
-  idx = grid_examples(dataset.test_images, dataset.test_labels)
-  originals = test_pixels[idx].astype(np.float32)
-  rows = {"original": originals}
-  if config.corruption != "none":
-    noisy = np.asarray(state.corruption(eval_key, originals, config.noise))
-    rows[f"{config.corruption} {config.noise:g}"] = noisy
-    rows["denoised"] = np.asarray(train.reconstruct(state, noisy))
-  rows["reconstruction"] = np.asarray(train.reconstruct(state, originals))
-  plots.image_grid(os.path.join(config.workdir, "reconstructions.png"), rows,
-                   title=f"test digits; per-pixel MSE on the test split {summary['test_mse']:.4f}")
+  summary.update(analysis.analyze(workdir, config, dataset, state, eval_key, history))
+  write_json(os.path.join(workdir, "summary.json"), summary)
+  print(f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units; PCA with "
+        f"{config.latent_dim} components: {summary['pca_test_mse']:.5f}); report: "
+        f"{os.path.join(workdir, 'report.html')}", flush=True)
   return summary

@@ -1,0 +1,165 @@
+"""The analysis of a trained state: metrics of the learned manifold beside PCA,
+the pictures, and report.html. A training run ends with it, and
+experiments/analyze.py repeats it from a checkpoint with the same result.
+"""
+import functools
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from aejax import corruptions, losses, metrics, pca, plots, report, train
+
+PROGRESS_FILE = "progress.npz"
+DENOISING_LEVELS = (0.1, 0.3, 0.5, 0.7)
+N_NEIGHBOURHOOD = 2000   # test digits for trustworthiness and continuity
+PICTURES = {
+    "reconstructions.png": "Test digits (one per class) and their reconstructions.",
+    "progress.png": "The same test digits reconstructed at several epochs through training.",
+    "latent.png": "The codes of the test digits, coloured by class.",
+    "traversals.png": "Each row sweeps one code axis across the range the test codes occupy "
+                      "(2nd to 98th percentile), the other axes held at the median code.",
+    "interpolation.png": "Decoded points on the straight line between the codes of two test digits.",
+    "curves.png": "Loss and test per-pixel MSE over the epochs.",
+}
+
+
+def grid_indices(labels):
+  """The first test example of each digit class, in class order."""
+  return np.array([np.flatnonzero(labels == c)[0] for c in np.unique(labels)])
+
+
+def progress_epochs(total):
+  """1, 2, 5, 10, 20, 50, ... up to `total`, and `total` itself."""
+  marks = {m * 10 ** e for e in range(7) for m in (1, 2, 5)}
+  return sorted(m for m in marks if m < total) + [total]
+
+
+def record_progress(workdir, epoch, state, pixels, keep_up_to=None):
+  """Adds the reconstructions [n, P] of `pixels` after `epoch` to progress.npz,
+  dropping any epochs after `keep_up_to` (what a resumed run redoes)."""
+  path = os.path.join(workdir, PROGRESS_FILE)
+  saved = dict(np.load(path)) if os.path.exists(path) else {}
+  if keep_up_to is not None:
+    saved = {k: v for k, v in saved.items() if int(k.split("_")[1]) <= keep_up_to}
+  if state is not None:
+    saved[f"epoch_{epoch}"] = np.asarray(train.reconstruct(state, pixels))
+  np.savez(path + ".tmp.npz", **saved)
+  os.replace(path + ".tmp.npz", path)
+
+
+@functools.partial(jax.jit, static_argnames=("corruption",))
+def denoising_errors(state, pixels, key, level, *, corruption):
+  """(corrupted-input MSE, denoised MSE), per pixel in [0, 1] units, of `pixels`
+  corrupted by `corruption` at `level` (traced: no recompilation per level)."""
+  noisy = corruptions.CORRUPTIONS[corruption](key, pixels, level)
+  denoised = train.reconstruct(state, noisy)
+  return (jnp.mean(losses.per_pixel_mse(noisy, pixels)),
+          jnp.mean(losses.per_pixel_mse(denoised, pixels)))
+
+
+def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
+  """kNN and linear-probe accuracy, trustworthiness and continuity of a code."""
+  return {
+      "knn_accuracy": metrics.knn_accuracy(train_codes, dataset.train_labels, test_codes,
+                                           dataset.test_labels, k=5),
+      "linear_probe_accuracy": metrics.linear_probe_accuracy(
+          train_codes, dataset.train_labels, test_codes, dataset.test_labels),
+      "trustworthiness": metrics.trustworthiness(test_pixels[neighbourhood], test_codes[neighbourhood]),
+      "continuity": metrics.continuity(test_pixels[neighbourhood], test_codes[neighbourhood]),
+  }
+
+
+def analyze(workdir, config, dataset, state, eval_key, history):
+  """Writes the pictures and report.html into `workdir`; returns the metrics for
+  summary.json. Deterministic in (config, dataset, state, eval_key)."""
+  train_pixels = dataset.train_images.astype(np.float32) / 255.0
+  test_pixels = dataset.test_images.astype(np.float32) / 255.0
+  test = jax.device_get(train.evaluate(state, jnp.asarray(dataset.test_images), eval_key))
+  out = {"test_mse": float(test["mse"]), "test_psnr": float(losses.psnr(test["mse"])),
+         "test_loss": float(test["loss"])}
+  if config.corruption != "none":
+    out.update(corruption=config.corruption, noise=config.noise,
+               noisy_input_mse=float(test["noisy_input_mse"]),
+               denoised_mse=float(test["denoised_mse"]),
+               denoised_psnr=float(losses.psnr(test["denoised_mse"])))
+
+  train_codes = np.asarray(train.encode(state, dataset.train_images), np.float64)
+  test_codes = np.asarray(train.encode(state, dataset.test_images), np.float64)
+  neighbourhood = metrics.subset(len(test_codes), N_NEIGHBOURHOOD)
+  out.update(code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels))
+
+  baseline = pca.fit(train_pixels, config.latent_dim)
+  pca_train, pca_test = baseline.encode(train_pixels), baseline.encode(test_pixels)
+  pca_mse = float(np.mean(np.square(np.clip(baseline.decode(pca_test), 0, 1) - test_pixels)))
+  out.update(pca_test_mse=pca_mse, pca_test_psnr=float(losses.psnr(pca_mse)))
+  out.update({f"pca_{k}": v for k, v in
+              code_metrics(pca_train, pca_test, dataset, neighbourhood, test_pixels).items()})
+
+  if config.corruption != "none":
+    table = []
+    for name in sorted(c for c in corruptions.CORRUPTIONS if c != "none"):
+      for level in DENOISING_LEVELS:
+        noisy_mse, denoised_mse = map(float, denoising_errors(
+            state, jnp.asarray(test_pixels), eval_key, level, corruption=name))
+        table.append({"corruption": name, "level": level, "noisy_input_mse": noisy_mse,
+                      "denoised_mse": denoised_mse,
+                      "psnr_gain_db": float(losses.psnr(denoised_mse) - losses.psnr(noisy_mse))})
+    out["denoising"] = table
+
+  draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out)
+  return out
+
+
+def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out):
+  """Every picture of PICTURES, and report.html."""
+  path = lambda name: os.path.join(workdir, name)
+  idx = grid_indices(dataset.test_labels)
+  originals = test_pixels[idx]
+  rows = {"original": originals}
+  if config.corruption != "none":
+    noisy = np.asarray(state.corruption(eval_key, jnp.asarray(originals), config.noise))
+    rows[f"{config.corruption} {config.noise:g}"] = noisy
+    rows["denoised"] = np.asarray(train.reconstruct(state, noisy))
+  rows["reconstruction"] = np.asarray(train.reconstruct(state, jnp.asarray(originals)))
+  plots.image_grid(path("reconstructions.png"), rows,
+                   title=f"test per-pixel MSE {out['test_mse']:.4f} ([0, 1] units)")
+
+  progress_path = path(PROGRESS_FILE)
+  saved = dict(np.load(progress_path)) if os.path.exists(progress_path) else {}
+  by_epoch = sorted(((int(k.split("_")[1]), v) for k, v in saved.items()), key=lambda kv: kv[0])
+  plots.image_grid(path("progress.png"),
+                   {"original": originals, **{f"epoch {e}": v for e, v in by_epoch}},
+                   title="reconstructions of the clean test digits through training")
+
+  plots.latent_scatter(path("latent.png"), test_codes, dataset.test_labels,
+                       f"test codes ({config.latent_dim}-d), coloured by digit")
+
+  lo, mid, hi = np.percentile(test_codes, [2, 50, 98], axis=0)
+  steps = np.linspace(0.0, 1.0, 10)
+  traversal_rows = {}
+  for axis in range(config.latent_dim):
+    z = np.repeat(mid[None, :], len(steps), axis=0)
+    z[:, axis] = lo[axis] + steps * (hi[axis] - lo[axis])
+    traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = decode(state, z)
+  plots.image_grid(path("traversals.png"), traversal_rows, title="latent traversals, one row per code axis")
+
+  a, b = idx[0], idx[1]
+  za, zb = test_codes[a], test_codes[b]
+  line = za[None, :] + np.linspace(0.0, 1.0, 10)[:, None] * (zb - za)[None, :]
+  labels = dataset.test_labels
+  plots.image_grid(path("interpolation.png"), {"decoded": decode(state, line)},
+                   title=f"from the code of a {labels[a]} to the code of a {labels[b]}")
+
+  plots.loss_curves(path("curves.png"), history, f"{config.loss} loss")
+
+  report.write(path("report.html"), config, out, PICTURES, workdir,
+               test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],
+               labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)])
+
+
+def decode(state, codes):
+  """[N, latent_dim] codes -> [N, P] decoded pixels in [0, 1]."""
+  outputs = train.apply_model(state, jnp.asarray(codes, jnp.float32), method="decode")
+  return np.asarray(state.objective.to_pixels(outputs))

@@ -1,0 +1,53 @@
+"""Re-run the analysis of a trained run from its newest checkpoint, without training.
+
+  python experiments/analyze.py runs/ae-20261127-120000
+
+Rewrites the metrics in WORKDIR/summary.json (the training figures stay), the
+pictures and report.html. For an unchanged run the metrics equal the training run's.
+"""
+import argparse
+import json
+import os
+
+from aejax import analysis, checkpoints, cli, config, data, errors, experiment
+
+CONFIGS = {"ae": config.AEConfig, "dae": config.DAEConfig}
+
+
+def analyze(workdir):
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    raise errors.UserError(f"{workdir}: not a run folder (no config.json)")
+  with open(path) as f:
+    saved = json.load(f)
+  try:
+    cfg = CONFIGS[saved.pop("experiment")](**saved)
+  except (KeyError, TypeError) as e:
+    raise errors.UserError(f"{path}: not a config this version can read ({e})") from None
+  dataset = data.load_mnist(cfg.data_source, cfg.data_dir)
+  print(dataset.describe(), flush=True)
+  _, state, key, eval_key = experiment.build(cfg)
+  mngr = checkpoints.manager(workdir)
+  state, _, epoch = checkpoints.restore(mngr, state, key)
+  mngr.close()
+  print(f"analysing the checkpoint of epoch {epoch}", flush=True)
+  history = experiment.read_metrics(os.path.join(workdir, "metrics.jsonl"), epoch)
+  summary_path = os.path.join(workdir, "summary.json")
+  summary = {}
+  if os.path.isfile(summary_path):
+    with open(summary_path) as f:
+      summary = json.load(f)
+  summary.update(analysis.analyze(workdir, cfg, dataset, state, eval_key, history))
+  experiment.write_json(summary_path, summary)
+  print(f"test per-pixel MSE {summary['test_mse']:.5f}; report: {os.path.join(workdir, 'report.html')}")
+  return summary
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("workdir", help="folder of a training run")
+  return cli.run_guarded(lambda: analyze(parser.parse_args(argv).workdir))
+
+
+if __name__ == "__main__":
+  main()
