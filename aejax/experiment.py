@@ -22,6 +22,7 @@ import tqdm
 import jax.numpy as jnp
 
 from aejax import analysis, checkpoints, data, losses, models, parallel, train
+from aejax import config as config_lib
 from aejax import errors
 from aejax.errors import UserError
 
@@ -116,6 +117,29 @@ def build(config):
   state = train.create_train_state(model, init_key, tx, objective=objective,
                                    corruption=config.corruption, noise=config.noise)
   return model, state, run_key, eval_key
+
+
+CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
+
+
+def load_run(workdir):
+  """(config, state, eval key, epoch) of the newest usable checkpoint of a run."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    raise WorkdirError(f"{workdir}: not a run folder (no config.json)")
+  with open(path) as f:
+    saved = json.load(f)
+  try:
+    config = CONFIGS[saved.pop("experiment")](**saved)
+  except (KeyError, TypeError) as e:
+    raise WorkdirError(f"{path}: not a config this version can read ({e})") from None
+  _, state, key, eval_key = build(config)
+  mngr = checkpoints.manager(workdir)
+  try:
+    state, _, epoch = checkpoints.restore(mngr, state, key)
+  finally:
+    mngr.close()
+  return config, state, eval_key, epoch
 
 
 def run(config, given=None, name="ae"):

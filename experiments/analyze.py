@@ -9,27 +9,13 @@ import argparse
 import json
 import os
 
-from aejax import analysis, checkpoints, cli, config, data, errors, experiment
-
-CONFIGS = {"ae": config.AEConfig, "dae": config.DAEConfig}
+from aejax import analysis, cli, data, experiment
 
 
 def analyze(workdir):
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    raise errors.UserError(f"{workdir}: not a run folder (no config.json)")
-  with open(path) as f:
-    saved = json.load(f)
-  try:
-    cfg = CONFIGS[saved.pop("experiment")](**saved)
-  except (KeyError, TypeError) as e:
-    raise errors.UserError(f"{path}: not a config this version can read ({e})") from None
+  cfg, state, eval_key, epoch = experiment.load_run(workdir)
   dataset = data.load_mnist(cfg.data_source, cfg.data_dir)
   print(dataset.describe(), flush=True)
-  _, state, key, eval_key = experiment.build(cfg)
-  mngr = checkpoints.manager(workdir)
-  state, _, epoch = checkpoints.restore(mngr, state, key)
-  mngr.close()
   print(f"analysing the checkpoint of epoch {epoch}", flush=True)
   history = experiment.read_metrics(os.path.join(workdir, "metrics.jsonl"), epoch)
   summary_path = os.path.join(workdir, "summary.json")

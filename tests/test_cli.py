@@ -8,11 +8,13 @@ import sys
 import jax
 import pytest
 
-from aejax import checkpoints, config, experiment
+from aejax import analysis, checkpoints, config, experiment
 from conftest import ROOT, fake_mnist, write_idx
 
 SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
-                "final_train_loss", "samples_per_s", "pca_test_mse"}
+                "final_train_loss", "samples_per_s", "pca_test_mse", "devices", "knn_accuracy",
+                "linear_probe_accuracy", "trustworthiness", "continuity", "pca_knn_accuracy",
+                "pca_linear_probe_accuracy", "pca_trustworthiness", "pca_continuity"}
 DAE_KEYS = {"corruption", "noise", "noisy_input_mse", "denoised_mse"}
 
 
@@ -35,8 +37,9 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
                     "--data-dir", mnist_dir, "--eval-every", "2", "--noise", "0.4")
   assert done.returncode == 0, done.stderr
   assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
-  assert sorted(os.listdir(workdir)) == ["checkpoints", "config.json", "metrics.jsonl",
-                                         "reconstructions.png", "summary.json"]
+  assert sorted(os.listdir(workdir)) == sorted(
+      ["checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz", "report.html",
+       *analysis.PICTURES])
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = [json.loads(line) for line in f]
   assert [r["epoch"] for r in lines] == [1, 2, 3]

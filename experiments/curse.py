@@ -1,0 +1,81 @@
+"""The curse of dimensionality: distances concentrate as the dimension grows.
+
+  python experiments/curse.py                       # about 20 s on 2 CPU cores
+  python experiments/curse.py --workdir runs/ae-... # use that run's trained code
+
+For uniform points in [0, 1]^d, the relative contrast (max - min) / min of the
+distances from a query to n points falls towards 0 as d grows: near and far
+neighbours become alike. The same measure is taken in MNIST's 784-d pixel space
+and in the 3-d code space of a trained autoencoder (that of --workdir, or one
+trained here for 20 epochs and not saved). Writes curse.png and curse.json.
+"""
+import argparse
+import json
+import os
+
+import jax
+import numpy as np
+
+from aejax import cli, config, data, errors, experiment, metrics, plots, train
+
+DIMS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 784, 1000)
+
+
+def relative_contrast(points, n_queries=100, seed=0):
+  """Median over queries (drawn from `points`) of (max - min) / min of the
+  distances from the query to every other point."""
+  rng = np.random.default_rng(seed)
+  queries = rng.choice(len(points), n_queries, replace=False)
+  d = np.sqrt(metrics.squared_distances(points[queries], points))
+  d[np.arange(n_queries), queries] = np.nan
+  lo, hi = np.nanmin(d, axis=1), np.nanmax(d, axis=1)
+  return float(np.median((hi - lo) / lo))
+
+
+def trained_state(workdir, dataset):
+  if workdir:
+    return experiment.load_run(workdir)[1], workdir
+  cfg = config.AEConfig(epochs=20)
+  _, state, key, _ = experiment.build(cfg)
+  images = jax.device_put(dataset.train_images)
+  for epoch in range(cfg.epochs):
+    state, _ = train.train_epoch(state, images, key, epoch, batch_size=cfg.batch_size)
+  return state, "reference AE trained here for 20 epochs"
+
+
+def run(args):
+  if args.points < 10:
+    raise errors.UserError(f"--points must be at least 10, got {args.points}")
+  rng = np.random.default_rng(0)
+  contrasts = [relative_contrast(rng.random((args.points, d))) for d in DIMS]
+  dataset = data.load_mnist()
+  print(dataset.describe(), flush=True)
+  pixels = dataset.test_images[: args.points].astype(np.float64) / 255.0
+  state, source = trained_state(args.workdir, dataset)
+  codes = np.asarray(train.encode(state, dataset.test_images[: args.points]), np.float64)
+  points = {f"MNIST pixels ({pixels.shape[1]}-d)": (pixels.shape[1], relative_contrast(pixels)),
+            f"AE codes ({codes.shape[1]}-d, {source})": (codes.shape[1], relative_contrast(codes))}
+  out_dir = args.out or "."
+  os.makedirs(out_dir, exist_ok=True)
+  plots.curse(os.path.join(out_dir, "curse.png"), DIMS, contrasts, points)
+  result = {"dims": list(DIMS), "uniform_relative_contrast": contrasts,
+            "points": {k: {"dim": d, "relative_contrast": v} for k, (d, v) in points.items()}}
+  with open(os.path.join(out_dir, "curse.json"), "w") as f:
+    json.dump(result, f, indent=2)
+  for d, c in zip(DIMS, contrasts):
+    print(f"uniform d={d:<5} (max - min) / min = {c:8.3f}")
+  for k, (d, v) in points.items():
+    print(f"{k:<52} {v:8.3f}")
+  return result
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--workdir", help="a training run whose code space to measure")
+  parser.add_argument("--points", type=int, default=1000, help="points per measurement")
+  parser.add_argument("--out", help="folder for curse.png and curse.json (default: here)")
+  return cli.run_guarded(lambda: run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+  main()
