@@ -59,6 +59,13 @@ def denoising_errors(state, pixels, key, level, *, corruption):
           jnp.mean(losses.per_pixel_mse(denoised, pixels)))
 
 
+@jax.jit
+def grid_rows(state, pixels, key):
+  """(corrupted pixels, their reconstruction, the reconstruction of the clean ones)."""
+  noisy = state.corruption(key, pixels, state.noise)
+  return noisy, train.reconstruct(state, noisy), train.reconstruct(state, pixels)
+
+
 def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
   """kNN and linear-probe accuracy, trustworthiness and continuity of a code."""
   return {
@@ -77,13 +84,13 @@ def analyze(workdir, config, dataset, state, eval_key, history):
   train_pixels = dataset.train_images.astype(np.float32) / 255.0
   test_pixels = dataset.test_images.astype(np.float32) / 255.0
   test = jax.device_get(train.evaluate(state, jnp.asarray(dataset.test_images), eval_key))
-  out = {"test_mse": float(test["mse"]), "test_psnr": float(losses.psnr(test["mse"])),
+  out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
   if config.corruption != "none":
     out.update(corruption=config.corruption, noise=config.noise,
                noisy_input_mse=float(test["noisy_input_mse"]),
                denoised_mse=float(test["denoised_mse"]),
-               denoised_psnr=float(losses.psnr(test["denoised_mse"])))
+               denoised_psnr=losses.psnr(test["denoised_mse"]))
 
   train_codes = np.asarray(train.encode(state, dataset.train_images), np.float64)
   test_codes = np.asarray(train.encode(state, dataset.test_images), np.float64)
@@ -93,7 +100,7 @@ def analyze(workdir, config, dataset, state, eval_key, history):
   baseline = pca.fit(train_pixels, config.latent_dim)
   pca_train, pca_test = baseline.encode(train_pixels), baseline.encode(test_pixels)
   pca_mse = float(np.mean(np.square(np.clip(baseline.decode(pca_test), 0, 1) - test_pixels)))
-  out.update(pca_test_mse=pca_mse, pca_test_psnr=float(losses.psnr(pca_mse)))
+  out.update(pca_test_mse=pca_mse, pca_test_psnr=losses.psnr(pca_mse))
   out.update({f"pca_{k}": v for k, v in
               code_metrics(pca_train, pca_test, dataset, neighbourhood, test_pixels).items()})
 
@@ -105,7 +112,7 @@ def analyze(workdir, config, dataset, state, eval_key, history):
             state, jnp.asarray(test_pixels), eval_key, level, corruption=name))
         table.append({"corruption": name, "level": level, "noisy_input_mse": noisy_mse,
                       "denoised_mse": denoised_mse,
-                      "psnr_gain_db": float(losses.psnr(denoised_mse) - losses.psnr(noisy_mse))})
+                      "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
     out["denoising"] = table
 
   draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out)
@@ -117,12 +124,12 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   path = lambda name: os.path.join(workdir, name)
   idx = grid_indices(dataset.test_labels)
   originals = test_pixels[idx]
+  noisy, denoised, reconstruction = map(np.asarray, grid_rows(state, jnp.asarray(originals), eval_key))
   rows = {"original": originals}
   if config.corruption != "none":
-    noisy = np.asarray(state.corruption(eval_key, jnp.asarray(originals), config.noise))
     rows[f"{config.corruption} {config.noise:g}"] = noisy
-    rows["denoised"] = np.asarray(train.reconstruct(state, noisy))
-  rows["reconstruction"] = np.asarray(train.reconstruct(state, jnp.asarray(originals)))
+    rows["denoised"] = denoised
+  rows["reconstruction"] = reconstruction
   plots.image_grid(path("reconstructions.png"), rows,
                    title=f"test per-pixel MSE {out['test_mse']:.4f} ([0, 1] units)")
 
@@ -142,14 +149,14 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   for axis in range(config.latent_dim):
     z = np.repeat(mid[None, :], len(steps), axis=0)
     z[:, axis] = lo[axis] + steps * (hi[axis] - lo[axis])
-    traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = decode(state, z)
+    traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = np.asarray(train.decode(state, z))
   plots.image_grid(path("traversals.png"), traversal_rows, title="latent traversals, one row per code axis")
 
   a, b = idx[0], idx[1]
   za, zb = test_codes[a], test_codes[b]
   line = za[None, :] + np.linspace(0.0, 1.0, 10)[:, None] * (zb - za)[None, :]
   labels = dataset.test_labels
-  plots.image_grid(path("interpolation.png"), {"decoded": decode(state, line)},
+  plots.image_grid(path("interpolation.png"), {"decoded": np.asarray(train.decode(state, line))},
                    title=f"from the code of a {labels[a]} to the code of a {labels[b]}")
 
   plots.loss_curves(path("curves.png"), history, f"{config.loss} loss")
@@ -157,9 +164,3 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   report.write(path("report.html"), config, out, PICTURES, workdir,
                test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],
                labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)])
-
-
-def decode(state, codes):
-  """[N, latent_dim] codes -> [N, P] decoded pixels in [0, 1]."""
-  outputs = train.apply_model(state, jnp.asarray(codes, jnp.float32), method="decode")
-  return np.asarray(state.objective.to_pixels(outputs))

@@ -10,6 +10,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 
@@ -19,8 +20,9 @@ def per_pixel_mse(reconstruction, target):
 
 
 def psnr(mse):
-  """Peak signal-to-noise ratio in dB of a per-pixel MSE in [0, 1] units (peak 1)."""
-  return -10.0 * jnp.log10(mse)
+  """Peak signal-to-noise ratio in dB of a per-pixel MSE in [0, 1] units (peak 1).
+  On the host: a float (or numpy array) in, a float out."""
+  return float(-10.0 * np.log10(mse))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -163,17 +163,22 @@ def evaluate(state, images, key, *, batch_size=1000):
   return jax.tree.map(lambda v: jnp.sum(jnp.where(valid, v.reshape(-1), 0.0)) / n, per_example)
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
-def apply_model(state, x, method=None):
-  """Runs `method` ("encode", "decode"; None: the whole model) of the state's model on x."""
-  return state.apply_fn({"params": state.params}, x, method=method)
-
-
+@jax.jit
 def encode(state, images):
-  """[N, P] images (uint8 or [0, 1]) -> [N, latent_dim] codes."""
-  return apply_model(state, state.objective.to_model(as_pixels(jnp.asarray(images))), method="encode")
+  """[N, P] images (uint8 or pixels in [0, 1]) -> [N, latent_dim] codes."""
+  inputs = state.objective.to_model(as_pixels(images))
+  return state.apply_fn({"params": state.params}, inputs, method="encode")
 
 
+@jax.jit
+def decode(state, codes):
+  """[N, latent_dim] codes -> [N, P] decoded pixels in [0, 1]."""
+  outputs = state.apply_fn({"params": state.params}, codes, method="decode")
+  return state.objective.to_pixels(outputs)
+
+
+@jax.jit
 def reconstruct(state, pixels):
   """[N, P] pixels in [0, 1] (possibly corrupted) -> [N, P] reconstructions in [0, 1]."""
-  return state.objective.to_pixels(apply_model(state, state.objective.to_model(pixels)))
+  obj = state.objective
+  return obj.to_pixels(state.apply_fn({"params": state.params}, obj.to_model(pixels)))

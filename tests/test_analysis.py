@@ -61,9 +61,9 @@ def inches(size):
 @pytest.fixture(scope="module")
 def dae_run(tmp_path_factory):
   root = tmp_path_factory.mktemp("analysis")
-  data_dir = fake_mnist(str(root / "mnist"), n_train=512, n_test=200)
+  data_dir = fake_mnist(str(root / "mnist"))
   workdir = str(root / "run")
-  summary = script("dae")(["--workdir", workdir, "--data-dir", data_dir, "--epochs", "3", "--batch-size", "64",
+  summary = script("dae")(["--workdir", workdir, "--data-dir", data_dir, "--epochs", "3", "--batch-size", "32",
                            "--noise", "0.3", "--corruption", "masking"])
   return workdir, summary
 

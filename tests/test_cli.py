@@ -5,10 +5,9 @@ import os
 import subprocess
 import sys
 
-import jax
 import pytest
 
-from aejax import analysis, checkpoints, config, experiment
+from aejax import analysis, config
 from conftest import ROOT, fake_mnist, write_idx
 
 SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
@@ -65,33 +64,6 @@ def test_help_shows_defaults():
   for fragment in ("--noise", "(default: 0.5)", "--corruption", "(default: gaussian)", "--eval-every",
                    "(default: 100)", "--resume"):
     assert fragment in text
-
-
-def train_args(workdir, data_dir, epochs):
-  return ["--workdir", workdir, "--data-dir", data_dir, "--epochs", str(epochs), "--batch-size", "32",
-          "--checkpoint-every", "1", "--corruption", "salt_and_pepper", "--noise", "0.2"]
-
-
-def final_params(workdir):
-  cfg = config.DAEConfig(corruption="salt_and_pepper", noise=0.2)
-  _, state, key, _ = experiment.build(cfg)
-  mngr = checkpoints.manager(workdir)
-  state, _, _ = checkpoints.restore(mngr, state, key)
-  return state.params
-
-
-def test_interrupted_and_resumed_run_equals_a_straight_run(tmp_path, mnist_dir):
-  main = script("dae")
-  straight = main(train_args(str(tmp_path / "a"), mnist_dir, 4))
-  first = main(train_args(str(tmp_path / "b"), mnist_dir, 2))
-  assert first["epochs"] == 2
-  resumed = main(["--workdir", str(tmp_path / "b"), "--resume", "--epochs", "4"])
-  for key in ("test_mse", "final_train_loss", "denoised_mse", "noisy_input_mse"):
-    assert resumed[key] == straight[key], key
-  jax.tree.map(lambda a, b: (a == b).all() or pytest.fail("params differ"),
-               final_params(str(tmp_path / "a")), final_params(str(tmp_path / "b")))
-  with open(tmp_path / "b" / "metrics.jsonl") as f:
-    assert [json.loads(line)["epoch"] for line in f] == [1, 2, 3, 4]
 
 
 def expect_error(capsys, name, argv, *fragments):
