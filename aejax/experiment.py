@@ -57,9 +57,10 @@ def new_workdir(name):
   return path
 
 
-def prepare_workdir(config, given, name):
-  """The config to run with, its workdir ready. A resumed run takes its saved
-  config, with only the given flags changed, and only those in RESUMABLE."""
+def resolve_config(config, given, name):
+  """The config to run with; touches no file. A resumed run takes its saved
+  config, with only the given flags changed, and only those in RESUMABLE. A new
+  run may not land in a workdir that holds a run, unless --overwrite."""
   if config.resume:
     path = os.path.join(config.workdir, "config.json")
     if not os.path.isfile(path):
@@ -78,15 +79,19 @@ def prepare_workdir(config, given, name):
     config.check()
     return config
   workdir = config.workdir or new_workdir(name)
-  if os.path.isdir(workdir) and os.listdir(workdir):
-    if not config.overwrite:
-      raise WorkdirError(f"{workdir}: holds an earlier run; pass --resume to continue it, "
-                         "--overwrite to replace it, or choose another --workdir")
-    shutil.rmtree(workdir)
-  os.makedirs(workdir, exist_ok=True)
-  config = dataclasses.replace(config, workdir=workdir)
-  write_json(os.path.join(workdir, "config.json"), {"experiment": name, **dataclasses.asdict(config)})
-  return config
+  if os.path.isdir(workdir) and os.listdir(workdir) and not config.overwrite:
+    raise WorkdirError(f"{workdir}: holds an earlier run; pass --resume to continue it, "
+                       "--overwrite to replace it, or choose another --workdir")
+  return dataclasses.replace(config, workdir=workdir)
+
+
+def create_workdir(config, name):
+  """Empties (with --overwrite) and creates the workdir of a new run; writes config.json."""
+  if os.path.isdir(config.workdir) and config.overwrite:
+    shutil.rmtree(config.workdir)
+  os.makedirs(config.workdir, exist_ok=True)
+  write_json(os.path.join(config.workdir, "config.json"),
+             {"experiment": name, **dataclasses.asdict(config)})
 
 
 def write_json(path, obj):
@@ -145,14 +150,16 @@ def load_run(workdir):
 def run(config, given=None, name="ae"):
   """Trains as `config` says and writes the workdir; returns the summary dict."""
   parallel.initialize_distributed()
+  config = resolve_config(config, given or {}, name)
   mesh = parallel.make_mesh(config.devices, config.batch_size)
-  config = prepare_workdir(config, given or {}, name)
   workdir = config.workdir
   dataset = data.load_mnist(config.data_source, config.data_dir)
   print(dataset.describe(), flush=True)
   if len(dataset.train_images) < config.batch_size:
     raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
                     "training examples")
+  if not config.resume:
+    create_workdir(config, name)
   _, state, run_key, eval_key = build(config)
   state = jax.device_put(state, parallel.replicated(mesh))
   mngr = checkpoints.manager(workdir, config.keep_checkpoints)
@@ -188,9 +195,11 @@ def run(config, given=None, name="ae"):
         seconds = time.perf_counter() - tic
         done = epoch + 1
         if not train_metrics["finite"]:
+          newest = mngr.latest_step()
           raise errors.Diverged(
-              f"the loss or the parameters became NaN or infinite in epoch {done}; the newest "
-              f"checkpoint (epoch {mngr.latest_step()}) holds the last good state")
+              f"the loss or the parameters became NaN or infinite in epoch {done}; " +
+              (f"the checkpoint of epoch {newest} holds the last good state" if newest
+               else "no checkpoint was written"))
         rates.append(n_steps * config.batch_size / seconds)
         record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
                   "train_mse": float(train_metrics["mse"]),

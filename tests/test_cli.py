@@ -98,6 +98,7 @@ def test_bad_flags_exit_2_with_one_line(capsys, argv, fragment):
 def test_bad_data_and_workdir_states_exit_2(capsys, tmp_path, mnist_dir):
   expect_error(capsys, "ae", ["--data-dir", str(tmp_path / "nowhere"), "--workdir", str(tmp_path / "w1")],
                "no such directory")
+  assert not (tmp_path / "w1").exists()   # a failed start leaves no half-made run behind
   (tmp_path / "empty").mkdir()
   expect_error(capsys, "ae", ["--data-dir", str(tmp_path / "empty"), "--workdir", str(tmp_path / "w2")],
                "train-images-idx3-ubyte: missing")
