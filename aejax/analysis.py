@@ -161,6 +161,6 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
 
   plots.loss_curves(path("curves.png"), history, f"{config.loss} loss")
 
-  report.write(path("report.html"), config, out, PICTURES, workdir,
+  report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir,
                test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],
                labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)])

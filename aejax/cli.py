@@ -11,7 +11,8 @@ from aejax import config as config_lib
 from aejax.errors import RunError, UserError
 
 
-class _Parser(argparse.ArgumentParser):
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse whose errors are UserErrors: one line and exit status 2 under run_guarded."""
 
   def error(self, message):
     raise UserError(message)
@@ -29,7 +30,7 @@ def _number(kind):
 
 def make_parser(cls, description=None):
   """argparse parser whose flags are the fields of `cls`; given flags only are set."""
-  parser = _Parser(description=description or cls.__doc__,
+  parser = ArgumentParser(description=description or cls.__doc__,
                    formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                    argument_default=argparse.SUPPRESS)
   for f in dataclasses.fields(cls):

@@ -58,19 +58,21 @@ draw();
 
 
 def _three_axes(codes):
-  """[N, d] codes -> [N, 3] coordinates for the viewer, scaled into [-1, 1]:
-  the code itself if d <= 3 (zero-padded), else its first 3 principal axes."""
+  """[N, d] codes -> [N, 3] coordinates for the viewer, each axis scaled into
+  [-1, 1] on its own: the code itself if d <= 3 (zero-padded), else its first 3
+  principal axes."""
   codes = np.asarray(codes, np.float64)
   centred = codes - codes.mean(0)
   if codes.shape[1] > 3:
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     centred = centred @ vt[:3].T
   centred = np.pad(centred, ((0, 0), (0, 3 - centred.shape[1])))
-  return centred / (np.abs(centred).max() or 1.0)
+  scale = np.abs(centred).max(axis=0)
+  return centred / np.where(scale > 0, scale, 1.0)
 
 
-def write(path, config, summary, pictures, workdir, codes, labels):
-  """Writes the report of a run: `summary` metrics with their `pca_` twins,
+def write(path, config, source, summary, pictures, workdir, codes, labels):
+  """Writes the report of a run on data `source`: `summary` metrics with their `pca_` twins,
   the PNG files named in `pictures` (name -> caption) from `workdir`, and the
   viewer over `codes` [N, d] with their `labels`."""
   esc = html.escape
@@ -100,12 +102,13 @@ def write(path, config, summary, pictures, workdir, codes, labels):
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} td,th{{padding:2px 10px;text-align:right}}
 td:first-child{{text-align:left}} img{{max-width:100%}} figure{{margin:1.5em 0}}</style></head><body>
 <h1>{esc(title)}</h1>
-<p>Test split of {esc(str(summary.get('data_source', '')))}; reconstruction errors are per-pixel MSE of
+<p>Test split of {esc(source)}; reconstruction errors are per-pixel MSE of
 pixels in [0, 1]. PCA has as many components as the code has dimensions and is fitted on the same
 training split.</p>
 <h2>Metrics</h2><table><tr><th></th><th>autoencoder</th><th>PCA</th><th></th></tr>{rows}</table>
 {extra}
-<h2>The code space</h2><p>{len(labels)} test digits on {axes}; drag to rotate, point at a digit to see its class.</p>
+<h2>The code space</h2><p>{len(labels)} test digits on {axes}, each axis scaled to the same length; drag to rotate, point at a digit to
+see its class and its code.</p>
 {VIEWER.replace("DATA", json.dumps(view))}
 <h2>Pictures</h2>{figures}
 </body></html>

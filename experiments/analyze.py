@@ -5,7 +5,6 @@
 Rewrites the metrics in WORKDIR/summary.json (the training figures stay), the
 pictures and report.html. For an unchanged run the metrics equal the training run's.
 """
-import argparse
 import json
 import os
 
@@ -30,7 +29,7 @@ def analyze(workdir):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("workdir", help="folder of a training run")
   return cli.run_guarded(lambda: analyze(parser.parse_args(argv).workdir))
 

@@ -228,7 +228,13 @@ def plan(quick):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  from aejax import cli  # pylint: disable=import-outside-toplevel
+  return cli.run_guarded(lambda: benchmark(argv))
+
+
+def benchmark(argv):
+  from aejax import cli, errors  # pylint: disable=import-outside-toplevel
+  parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--json", help="write the results to this JSON file")
   parser.add_argument("--epochs", type=int, default=5, help="timed epochs per measurement")
   parser.add_argument("--quick", action="store_true", help="the reference configuration only")
@@ -237,7 +243,7 @@ def main(argv=None):
   if args.child:
     return child(json.loads(args.child))
   if args.epochs <= 0:
-    parser.error(f"--epochs must be positive, got {args.epochs}")
+    raise errors.UserError(f"--epochs must be positive, got {args.epochs}")
 
   import jax
   device = jax.devices()[0]

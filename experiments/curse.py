@@ -9,7 +9,6 @@ neighbours become alike. The same measure is taken in MNIST's 784-d pixel space
 and in the 3-d code space of a trained autoencoder (that of --workdir, or one
 trained here for 20 epochs and not saved). Writes curse.png and curse.json.
 """
-import argparse
 import json
 import os
 
@@ -70,7 +69,7 @@ def run(args):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--workdir", help="a training run whose code space to measure")
   parser.add_argument("--points", type=int, default=1000, help="points per measurement")
   parser.add_argument("--out", help="folder for curse.png and curse.json (default: here)")

@@ -99,3 +99,10 @@ def test_tfds_source_through_its_data_source():
 def test_tfds_not_prepared_is_a_clear_error(tmp_path):
   with pytest.raises(data.DataError, match="tfds mnist train: cannot be loaded"):
     data.load_tfds(data_dir=str(tmp_path))
+
+
+def test_pixels_out_of_range_are_refused():
+  with pytest.raises(data.DataError, match="source x: pixel values outside the integers 0..255"):
+    data.validate(np.full((2, 784), 300), [0, 1], "source x")
+  with pytest.raises(data.DataError, match="pixel values outside"):
+    data.validate(np.full((2, 784), 0.5), [0, 1], "source x")

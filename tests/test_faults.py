@@ -166,16 +166,18 @@ NUMERIC = {"epochs": int, "batch_size": int, "latent_dim": int, "keep_checkpoint
            "lr": float, "weight_decay": float, "noise": float}
 
 
+def parses(kind, text):
+  try:
+    kind(text)
+    return True
+  except ValueError:
+    return False
+
+
 def bad_values():
   """(flag, value) pairs that no valid run accepts."""
   def not_number(kind):
-    def ok(text):
-      try:
-        kind(text)
-        return False
-      except ValueError:
-        return True
-    return st.text(max_size=8).filter(ok)
+    return st.text(max_size=8).filter(lambda t: not parses(kind, t))
   numeric = st.sampled_from(sorted(NUMERIC)).flatmap(
       lambda name: st.tuples(st.just(name), not_number(NUMERIC[name])))
   nonpositive = st.tuples(st.sampled_from(["epochs", "batch_size", "latent_dim", "keep_checkpoints"]),
@@ -213,3 +215,16 @@ def test_same_seed_same_metrics_other_seed_other_params(tmp_path, data_dir):
   timing = {"samples_per_s"}
   assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
   assert a["test_mse"] != c["test_mse"]
+
+
+NOT_INT = st.text(max_size=6).filter(lambda t: not parses(int, t))
+
+
+@hypothesis.settings(max_examples=40, deadline=None,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(st.one_of(
+    st.tuples(st.just(("curse", "--points")), st.one_of(st.integers(max_value=9).map(str), NOT_INT)),
+    st.tuples(st.just(("benchmark", "--epochs")), st.one_of(st.integers(max_value=0).map(str), NOT_INT))))
+def test_fuzzed_flags_of_the_other_scripts_exit_2(capsys, pair):
+  (name, flag), value = pair
+  expect_error(capsys, name, [f"{flag}={value}"], flag)
