@@ -1,6 +1,6 @@
 """Training speed, side by side: the fused-epoch loop, the per-step loop, and PyTorch.
 
-  python experiments/benchmark.py --json benchmark.json   # about 5 minutes on 2 CPU cores
+  python experiments/benchmark.py --json benchmark.json   # about 6 minutes on 2 CPU cores
 
 Every measurement trains the model with Adam (L2 weight decay 1e-5) and MSE on the
 same in-memory digits, in a process of its own (so peak memory is its own), and
