@@ -167,7 +167,8 @@ def load_tfds(data_dir=None, download=False):
 
 def load_mnist(source="auto", data_dir=None):
   """MNIST from `source`. "auto": the IDX files in `data_dir` if given, else TFDS
-  mnist if it is prepared locally, else the embedded digits (never the network)."""
+  mnist if it is prepared locally and readable, else the embedded digits, saying
+  why in `Dataset.why` (never the network)."""
   if source not in SOURCES:
     raise DataError(f"unknown data source {source!r}, expected one of {SOURCES}")
   if source == "idx" or (source == "auto" and data_dir):
@@ -176,9 +177,13 @@ def load_mnist(source="auto", data_dir=None):
     return load_idx(data_dir)
   if source == "tfds":
     return load_tfds(download=True)
+  why = "no --data-dir given and TFDS mnist is not prepared"
   if source == "auto" and tfds_prepared():
-    return load_tfds()
+    try:
+      return load_tfds()
+    except DataError as e:  # e.g. prepared as TFRecords, which need TensorFlow to read
+      why = f"TFDS mnist is prepared but unreadable here: {e}"
   dataset = load_embedded()
   if source == "auto":
-    dataset = dataclasses.replace(dataset, why="no --data-dir given and TFDS mnist is not prepared")
+    dataset = dataclasses.replace(dataset, why=why)
   return dataset

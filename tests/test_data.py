@@ -89,6 +89,19 @@ def test_auto_prefers_data_dir_then_falls_back_to_embedded_without_network(mnist
   assert "TFDS mnist is not prepared" in ds.describe()
 
 
+def test_auto_uses_prepared_tfds_and_says_why_when_it_cannot(monkeypatch):
+  monkeypatch.setattr(data, "tfds_prepared", lambda data_dir=None: True)
+  with tfds.testing.mock_data(num_examples=12):
+    assert data.load_mnist().source == "tfds:mnist"
+
+  def unreadable(data_dir=None, download=False):
+    raise data.DataError("tfds mnist train: cannot be loaded (stored as TFRecords)")
+  monkeypatch.setattr(data, "load_tfds", unreadable)
+  ds = data.load_mnist()
+  assert ds.source.startswith("embedded:")
+  assert "TFDS mnist is prepared but unreadable here: tfds mnist train: cannot be loaded" in ds.describe()
+
+
 def test_tfds_source_through_its_data_source():
   with tfds.testing.mock_data(num_examples=12):
     ds = data.load_tfds()
