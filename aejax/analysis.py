@@ -36,17 +36,28 @@ def progress_epochs(total):
   return sorted(m for m in marks if m < total) + [total]
 
 
-def record_progress(workdir, epoch, state, pixels, keep_up_to=None):
-  """Adds the reconstructions [n, P] of `pixels` after `epoch` to progress.npz,
-  dropping any epochs after `keep_up_to` (what a resumed run redoes)."""
+def _read_progress(workdir):
   path = os.path.join(workdir, PROGRESS_FILE)
-  saved = dict(np.load(path)) if os.path.exists(path) else {}
-  if keep_up_to is not None:
-    saved = {k: v for k, v in saved.items() if int(k.split("_")[1]) <= keep_up_to}
-  if state is not None:
-    saved[f"epoch_{epoch}"] = np.asarray(train.reconstruct(state, pixels))
-  np.savez(path + ".tmp.npz", **saved)
+  return {int(k.split("_")[1]): v for k, v in np.load(path).items()} if os.path.exists(path) else {}
+
+
+def _write_progress(workdir, by_epoch):
+  path = os.path.join(workdir, PROGRESS_FILE)
+  np.savez(path + ".tmp.npz", **{f"epoch_{e}": v for e, v in by_epoch.items()})
   os.replace(path + ".tmp.npz", path)
+
+
+def record_progress(workdir, epoch, state, pixels):
+  """Adds the reconstructions [n, P] of `pixels` after `epoch` to progress.npz."""
+  by_epoch = _read_progress(workdir)
+  by_epoch[epoch] = np.asarray(train.reconstruct(state, pixels))
+  _write_progress(workdir, by_epoch)
+
+
+def truncate_progress(workdir, last_epoch):
+  """Drops the epochs after `last_epoch` from progress.npz: a resumed run redoes them."""
+  by_epoch = _read_progress(workdir)
+  _write_progress(workdir, {e: v for e, v in by_epoch.items() if e <= last_epoch})
 
 
 @functools.partial(jax.jit, static_argnames=("corruption",))
@@ -133,9 +144,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   plots.image_grid(path("reconstructions.png"), rows,
                    title=f"test per-pixel MSE {out['test_mse']:.4f} ([0, 1] units)")
 
-  progress_path = path(PROGRESS_FILE)
-  saved = dict(np.load(progress_path)) if os.path.exists(progress_path) else {}
-  by_epoch = sorted(((int(k.split("_")[1]), v) for k, v in saved.items()), key=lambda kv: kv[0])
+  by_epoch = sorted(_read_progress(workdir).items())
   plots.image_grid(path("progress.png"),
                    {"original": originals, **{f"epoch {e}": v for e, v in by_epoch}},
                    title="reconstructions of the clean test digits through training")

@@ -175,7 +175,7 @@ def run(config, given=None, name="ae"):
   grid_pixels = jnp.asarray(dataset.test_images[analysis.grid_indices(dataset.test_labels)] / 255.0,
                             jnp.float32)
   if config.resume:
-    analysis.record_progress(workdir, None, None, None, keep_up_to=start)
+    analysis.truncate_progress(workdir, start)
   progress_epochs = set(analysis.progress_epochs(config.epochs))
   train_images = jax.device_put(dataset.train_images, parallel.replicated(mesh))
   test_images = jax.device_put(dataset.test_images, parallel.replicated(mesh))

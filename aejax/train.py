@@ -113,12 +113,6 @@ def eval_step(state, batch, key):
           "denoised_mse": losses.per_pixel_mse(obj.to_pixels(noisy_out), batch)}
 
 
-def epoch_keys(key):
-  """Splits a run key into the shuffle key and the noise key; both are folded with
-  counters (epoch, step), so a resumed run draws exactly what an unbroken one would."""
-  return jax.random.split(key)
-
-
 @functools.partial(jax.jit, static_argnames=("batch_size", "batch_sharding"),
                    donate_argnames=("state",))
 def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
@@ -130,7 +124,9 @@ def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
   `fold_in(noise_key, state.step)`. Returns the state and the mean of each
   metric, plus `finite`: whether the parameters and the metrics are all finite.
   """
-  shuffle_key, noise_key = epoch_keys(key)
+  # Both keys are folded with counters (epoch, step), never carried: a resumed
+  # run draws exactly what an unbroken one would.
+  shuffle_key, noise_key = jax.random.split(key)
   n_steps = images.shape[0] // batch_size
   order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), images.shape[0])
   order = order[: n_steps * batch_size].reshape(n_steps, batch_size)

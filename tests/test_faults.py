@@ -10,6 +10,7 @@ import time
 
 import chex
 import hypothesis
+import numpy as np
 import pytest
 from hypothesis import strategies as st
 
@@ -90,9 +91,11 @@ def start_and_kill(workdir, data_dir, sig, after_lines, extra_delay=0.0, after_c
 
 def assert_same_result(resumed, straight):
   a, b = summary(resumed), summary(straight)
-  for key in ("final_train_loss", "test_mse", "denoised_mse", "noisy_input_mse"):
+  for key in ("final_train_loss", "test_mse", "denoised_mse", "noisy_input_mse", "knn_accuracy"):
     assert a[key] == b[key], key
   chex.assert_trees_all_equal(final_params(resumed), final_params(straight))
+  progress = [dict(np.load(os.path.join(w, "progress.npz"))) for w in (resumed, straight)]
+  chex.assert_trees_all_equal(*progress)   # the resumed run redid what came after its checkpoint
 
 
 def test_sigterm_checkpoints_and_resumes_to_the_uninterrupted_result(tmp_path, data_dir, straight):
