@@ -1,7 +1,7 @@
 """The command line of an experiment, derived from its config dataclass.
 
-Errors in flags, data, workdir or checkpoints end the program with one line on
-stderr and exit status 2.
+A run that ends early (a bad flag, file or workdir; a signal; divergence) ends
+the program with one line on stderr and the exit status of aejax.errors.
 """
 import argparse
 import dataclasses
@@ -21,7 +21,7 @@ class ArgumentParser(argparse.ArgumentParser):
 def _number(kind):
   def parse(text):
     value = kind(text)
-    if kind is float and value != value or value in (float("inf"), float("-inf")):
+    if kind is float and not -float("inf") < value < float("inf"):  # nan, inf
       raise ValueError(text)
     return value
   parse.__name__ = kind.__name__
@@ -31,8 +31,7 @@ def _number(kind):
 def make_parser(cls, description=None):
   """argparse parser whose flags are the fields of `cls`; given flags only are set."""
   parser = ArgumentParser(description=description or cls.__doc__,
-                   formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                   argument_default=argparse.SUPPRESS)
+                          argument_default=argparse.SUPPRESS)
   for f in dataclasses.fields(cls):
     kind = config_lib.field_type(cls, f)
     name = "--" + config_lib.flag(f.name)
@@ -40,8 +39,9 @@ def make_parser(cls, description=None):
     if kind is bool:
       parser.add_argument(name, action="store_true", help=help_text)
     else:
-      parser.add_argument(name, type=_number(kind) if kind in (int, float) else kind,
-                          choices=f.metadata.get("choices"), help=help_text, metavar=f.name.upper())
+      choices = f.metadata.get("choices")
+      parser.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,
+                          help=help_text, metavar=None if choices else f.name.upper())
   return parser
 
 
