@@ -17,9 +17,8 @@ import threading
 import time
 
 import jax
-import tqdm
-
 import jax.numpy as jnp
+import tqdm
 
 from aejax import analysis, checkpoints, data, losses, models, parallel, train
 from aejax import config as config_lib
@@ -47,6 +46,9 @@ def deferred_signals(signals=(signal.SIGTERM, signal.SIGINT)):
       signal.signal(s, handler)
 
 
+CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
+
+
 def new_workdir(name):
   stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
   path = os.path.join("runs", f"{name}-{stamp}")
@@ -62,15 +64,9 @@ def resolve_config(config, given, name):
   config, with only the given flags changed, and only those in RESUMABLE. A new
   run may not land in a workdir that holds a run, unless --overwrite."""
   if config.resume:
-    path = os.path.join(config.workdir, "config.json")
-    if not os.path.isfile(path):
-      raise WorkdirError(f"{config.workdir}: no run to resume (no config.json)")
-    with open(path) as f:
-      saved = json.load(f)
-    saved.pop("experiment", None)
-    fields = {f.name for f in dataclasses.fields(config)}
-    if set(saved) != fields:
-      raise WorkdirError(f"{path}: written by another experiment (fields {sorted(set(saved) ^ fields)})")
+    name_saved, saved = read_config(config.workdir, "no run to resume")
+    if name_saved != name:
+      raise WorkdirError(f"{config.workdir}: a run of {name_saved}.py, not of {name}.py")
     changed = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
     if changed:
       raise WorkdirError("--resume cannot change " + ", ".join(
@@ -83,6 +79,19 @@ def resolve_config(config, given, name):
     raise WorkdirError(f"{workdir}: holds an earlier run; pass --resume to continue it, "
                        "--overwrite to replace it, or choose another --workdir")
   return dataclasses.replace(config, workdir=workdir)
+
+
+def read_config(workdir, missing="not a run folder"):
+  """(experiment name, saved config fields) of the run in `workdir`."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    raise WorkdirError(f"{workdir}: {missing} (no config.json)")
+  with open(path) as f:
+    saved = json.load(f)
+  name = saved.pop("experiment", None)
+  if name not in CONFIGS or set(saved) != {f.name for f in dataclasses.fields(CONFIGS[name])}:
+    raise WorkdirError(f"{path}: not a config this version can read")
+  return name, saved
 
 
 def create_workdir(config, name):
@@ -112,7 +121,7 @@ def read_metrics(path, up_to_epoch):
 
 
 def build(config):
-  """(model, initial state, run key, eval key) of a config; the run key drives
+  """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions."""
   objective = losses.OBJECTIVES[config.loss]
   model = models.AutoEncoder(widths=config.hidden_widths, latent_dim=config.latent_dim,
@@ -121,24 +130,14 @@ def build(config):
   tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
                                    corruption=config.corruption, noise=config.noise)
-  return model, state, run_key, eval_key
-
-
-CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
+  return state, run_key, eval_key
 
 
 def load_run(workdir):
   """(config, state, eval key, epoch) of the newest usable checkpoint of a run."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    raise WorkdirError(f"{workdir}: not a run folder (no config.json)")
-  with open(path) as f:
-    saved = json.load(f)
-  try:
-    config = CONFIGS[saved.pop("experiment")](**saved)
-  except (KeyError, TypeError) as e:
-    raise WorkdirError(f"{path}: not a config this version can read ({e})") from None
-  _, state, key, eval_key = build(config)
+  name, saved = read_config(workdir)
+  config = CONFIGS[name](**saved)
+  state, key, eval_key = build(config)
   mngr = checkpoints.manager(workdir)
   try:
     state, _, epoch = checkpoints.restore(mngr, state, key)
@@ -160,7 +159,7 @@ def run(config, given=None, name="ae"):
                     "training examples")
   if not config.resume:
     create_workdir(config, name)
-  _, state, run_key, eval_key = build(config)
+  state, run_key, eval_key = build(config)
   state = jax.device_put(state, parallel.replicated(mesh))
   mngr = checkpoints.manager(workdir, config.keep_checkpoints)
   start = 0

@@ -35,7 +35,7 @@ def trained_state(workdir, dataset):
   if workdir:
     return experiment.load_run(workdir)[1], workdir
   cfg = config.AEConfig(epochs=20)
-  _, state, key, _ = experiment.build(cfg)
+  state, key, _ = experiment.build(cfg)
   images = jax.device_put(dataset.train_images)
   for epoch in range(cfg.epochs):
     state, _ = train.train_epoch(state, images, key, epoch, batch_size=cfg.batch_size)

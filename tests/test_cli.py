@@ -125,7 +125,7 @@ def test_workdir_is_never_clobbered_and_resume_keeps_the_model(capsys, tmp_path)
 def test_resume_without_checkpoint_exit_2(capsys, tmp_path, mnist_dir):
   workdir = tmp_path / "run"
   workdir.mkdir()
-  cfg = dict(config.AEConfig().__dict__, workdir=str(workdir))
+  cfg = dict(config.AEConfig().__dict__, workdir=str(workdir), experiment="ae")
   (workdir / "config.json").write_text(json.dumps(cfg))
   expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no usable checkpoint to resume from")
 

@@ -50,7 +50,7 @@ def summary(workdir):
 
 
 def final_params(workdir):
-  _, state, key, _ = experiment.build(config.DAEConfig(noise=0.3))
+  state, key, _ = experiment.build(config.DAEConfig(noise=0.3))
   mngr = checkpoints.manager(str(workdir))
   state, _, epoch = checkpoints.restore(mngr, state, key)
   assert epoch == EPOCHS
@@ -158,7 +158,7 @@ def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, 
   assert not os.path.exists(workdir / "summary.json")
   saved = [s for s in os.listdir(workdir / "checkpoints") if s.isdigit()]
   mngr = checkpoints.manager(str(workdir))
-  _, state, key, _ = experiment.build(config.DAEConfig(lr=1e30))
+  state, key, _ = experiment.build(config.DAEConfig(lr=1e30))
   if saved:  # every checkpoint that was written is finite
     checkpoints.restore(mngr, state, key)
 
