@@ -89,12 +89,18 @@ def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
   }
 
 
-def analyze(workdir, config, dataset, state, eval_key, history):
+def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None):
   """Writes the pictures and report.html into `workdir`; returns the metrics for
-  summary.json. Deterministic in (config, dataset, state, eval_key)."""
+  summary.json. Deterministic in (config, dataset, state, eval_key).
+
+  test: `train.evaluate(state, test_images, eval_key)` if the caller has it
+  already (the final epoch's evaluation), else computed here. provenance: the
+  dict of aejax.provenance.collect, shown in the report."""
   train_pixels = dataset.train_images.astype(np.float32) / 255.0
   test_pixels = dataset.test_images.astype(np.float32) / 255.0
-  test = jax.device_get(train.evaluate(state, jnp.asarray(dataset.test_images), eval_key))
+  if test is None:
+    test = train.evaluate(state, jnp.asarray(dataset.test_images), eval_key)
+  test = jax.device_get(test)
   out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
   if config.corruption != "none":
@@ -126,11 +132,12 @@ def analyze(workdir, config, dataset, state, eval_key, history):
                       "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
     out["denoising"] = table
 
-  draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out)
+  draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
   return out
 
 
-def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out):
+def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out,
+         provenance=None):
   """Every picture of PICTURES, and report.html."""
   path = lambda name: os.path.join(workdir, name)
   idx = grid_indices(dataset.test_labels)
@@ -172,4 +179,4 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
 
   report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir,
                test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],
-               labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)])
+               labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)], provenance)

@@ -71,10 +71,10 @@ def _three_axes(codes):
   return centred / np.where(scale > 0, scale, 1.0)
 
 
-def write(path, config, source, summary, pictures, workdir, codes, labels):
+def write(path, config, source, summary, pictures, workdir, codes, labels, provenance=None):
   """Writes the report of a run on data `source`: `summary` metrics with their `pca_` twins,
   the PNG files named in `pictures` (name -> caption) from `workdir`, and the
-  viewer over `codes` [N, d] with their `labels`."""
+  viewer over `codes` [N, d] with their `labels`; `provenance` as aejax.provenance.collect."""
   esc = html.escape
   rows = "".join(
       f"<tr><td>{esc(label)}</td><td>{summary[key]:.4f}</td><td>{summary['pca_' + key]:.4f}</td>"
