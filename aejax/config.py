@@ -7,7 +7,7 @@ import dataclasses
 import typing
 from typing import Optional
 
-from aejax import corruptions, data, losses
+from aejax import corruptions, data, losses, models
 from aejax.errors import UserError
 
 
@@ -28,6 +28,7 @@ class AEConfig:
   lr: float = option(1e-3, "Adam learning rate")
   weight_decay: float = option(1e-5, "weight decay: an L2 term on the gradient (PyTorch Adam)")
   decoupled: bool = option(False, "decoupled weight decay (AdamW) instead of the L2 term")
+  architecture: str = option("mlp", "encoder/decoder architecture", tuple(models.ARCHITECTURES))
   widths: str = option("128,64,12", "encoder hidden widths, comma-separated; the decoder mirrors them")
   latent_dim: int = option(3, "size of the code z")
   loss: str = option("mse", "mse: tanh output against pixels in [-1, 1]; bce: sigmoid "

@@ -124,8 +124,9 @@ def build(config):
   """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions."""
   objective = losses.OBJECTIVES[config.loss]
-  model = models.AutoEncoder(widths=config.hidden_widths, latent_dim=config.latent_dim,
-                             output=objective.output, dtype=jnp.dtype(config.dtype))
+  model = models.ARCHITECTURES[config.architecture](
+      widths=config.hidden_widths, latent_dim=config.latent_dim, output=objective.output,
+      dtype=jnp.dtype(config.dtype))
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
   tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
