@@ -89,6 +89,19 @@ def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
   }
 
 
+def test_metrics(config, test):
+  """The summary's figures of a test evaluation (`train.evaluate`'s means)."""
+  test = jax.device_get(test)
+  out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
+         "test_loss": float(test["loss"])}
+  if config.corruption != "none":
+    out.update(corruption=config.corruption, noise=config.noise,
+               noisy_input_mse=float(test["noisy_input_mse"]),
+               denoised_mse=float(test["denoised_mse"]),
+               denoised_psnr=losses.psnr(test["denoised_mse"]))
+  return out
+
+
 def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None):
   """Writes the pictures and report.html into `workdir`; returns the metrics for
   summary.json. Deterministic in (config, dataset, state, eval_key).
@@ -100,14 +113,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   test_pixels = dataset.test_images.astype(np.float32) / 255.0
   if test is None:
     test = train.evaluate(state, jnp.asarray(dataset.test_images), eval_key)
-  test = jax.device_get(test)
-  out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
-         "test_loss": float(test["loss"])}
-  if config.corruption != "none":
-    out.update(corruption=config.corruption, noise=config.noise,
-               noisy_input_mse=float(test["noisy_input_mse"]),
-               denoised_mse=float(test["denoised_mse"]),
-               denoised_psnr=losses.psnr(test["denoised_mse"]))
+  out = test_metrics(config, test)
 
   train_codes = np.asarray(train.encode(state, dataset.train_images), np.float64)
   test_codes = np.asarray(train.encode(state, dataset.test_images), np.float64)
@@ -124,9 +130,13 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   if config.corruption != "none":
     table = []
     for name in sorted(c for c in corruptions.CORRUPTIONS if c != "none"):
-      for level in DENOISING_LEVELS:
-        noisy_mse, denoised_mse = map(float, denoising_errors(
-            state, jnp.asarray(test_pixels), eval_key, level, corruption=name))
+      trained = name == config.corruption
+      for level in sorted({*DENOISING_LEVELS, *([config.noise] if trained else [])}):
+        if trained and level == config.noise:   # the headline's own evaluation
+          noisy_mse, denoised_mse = out["noisy_input_mse"], out["denoised_mse"]
+        else:
+          noisy_mse, denoised_mse = map(float, denoising_errors(
+              state, jnp.asarray(test_pixels), eval_key, level, corruption=name))
         table.append({"corruption": name, "level": level, "noisy_input_mse": noisy_mse,
                       "denoised_mse": denoised_mse,
                       "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})

@@ -17,11 +17,15 @@ class CheckpointError(UserError):
   """No usable checkpoint where one was asked for."""
 
 
-def manager(workdir, max_to_keep=3):
-  """A CheckpointManager keeping the newest `max_to_keep` checkpoints in WORKDIR/checkpoints."""
+def manager(workdir, max_to_keep=3, create=True):
+  """A CheckpointManager keeping the newest `max_to_keep` checkpoints in
+  WORKDIR/checkpoints, created if absent (with `create`). A `checkpoints` that
+  is not a folder raises CheckpointError naming it."""
+  path = os.path.join(os.path.abspath(workdir), "checkpoints")
+  if os.path.lexists(path) and not os.path.isdir(path):
+    raise CheckpointError(f"{path}: not a folder of checkpoints")
   return ocp.CheckpointManager(
-      os.path.join(os.path.abspath(workdir), "checkpoints"),
-      options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+      path, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=create))
 
 
 def _item(state, key):
@@ -52,3 +56,20 @@ def restore(mngr, state, key):
     state = state.replace(params=item["params"], opt_state=item["opt_state"], step=item["step"])
     return state, jax.random.wrap_key_data(np.asarray(item["key"])), epoch
   raise CheckpointError(f"{mngr.directory}: no usable checkpoint to resume from")
+
+
+def set_aside_newer(mngr, epoch):
+  """Renames the checkpoints newer than `epoch` (those `restore` found unusable)
+  to `unusable-<epoch>`: their epochs are trained again, and Orbax writes no
+  checkpoint over an existing one. Nothing is deleted."""
+  newer = [s for s in mngr.all_steps() if s > epoch]
+  for step in newer:
+    old = os.path.join(str(mngr.directory), str(step))
+    new, n = f"{os.path.join(str(mngr.directory), 'unusable')}-{step}", 1
+    while os.path.exists(new):
+      n += 1
+      new = f"{os.path.join(str(mngr.directory), 'unusable')}-{step}-{n}"
+    os.rename(old, new)
+    print(f"warning: the unusable checkpoint {old} is kept as {new}", file=sys.stderr, flush=True)
+  if newer:
+    mngr.reload()

@@ -35,7 +35,9 @@ def make_parser(cls, description=None):
   for f in dataclasses.fields(cls):
     kind = config_lib.field_type(cls, f)
     name = "--" + config_lib.flag(f.name)
-    help_text = f.metadata.get("help", "") + f" (default: {f.default})"
+    help_text = f.metadata.get("help", "")
+    if "default:" not in help_text:
+      help_text += f" (default: {f.default})"
     if kind is bool:
       parser.add_argument(name, action="store_true", help=help_text)
     else:

@@ -43,15 +43,17 @@ class AEConfig:
   devices: int = option(0, "how many local devices to train on (0: all); the batch is split across them")
   dtype: str = option("float32", "compute dtype; parameters and optimizer state stay float32",
                       ("float32", "bfloat16"))
+  log_every: int = option(1, "without a terminal (a log file), print a line every K epochs and at the last")
   resume: bool = option(False, "continue from the newest checkpoint in --workdir")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier run, deleting it")
+  no_analysis: bool = option(False, "train only; experiments/analyze.py WORKDIR analyses the run later")
 
   corruption = "none"  # the AE is the DAE with no corruption
   noise = 0.0
 
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
-               "resume", "overwrite", "devices")
+               "log_every", "resume", "overwrite", "no_analysis", "devices")
 
   @property
   def hidden_widths(self):
@@ -59,7 +61,7 @@ class AEConfig:
 
   def check(self):
     """Raises ConfigError naming the first invalid flag."""
-    positive = ("epochs", "batch_size", "latent_dim", "keep_checkpoints")
+    positive = ("epochs", "batch_size", "latent_dim", "keep_checkpoints", "log_every")
     for name in positive:
       if getattr(self, name) <= 0:
         raise ConfigError(f"--{flag(name)} must be positive, got {getattr(self, name)}")
@@ -88,13 +90,18 @@ class DAEConfig(AEConfig):
   """The reference model as a denoising autoencoder: reconstruct x from x~ ~ q(x~|x)."""
   corruption: str = option("gaussian", "the corruption q(x~|x)",
                            tuple(c for c in corruptions.CORRUPTIONS if c != "none"))
-  noise: float = option(0.5, "corruption level in [0, 1]: gaussian standard deviation in "
-                        "[0, 1] pixel units, or the fraction of pixels masked or flipped")
+  noise: float = option(0.5, "corruption level: gaussian standard deviation in [0, 1] pixel "
+                        "units (any non-negative value), or the fraction in [0, 1] of pixels "
+                        "masked or flipped")
 
   def check(self):
     super().check()
-    if not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
+    if self.corruption == "gaussian":
+      if not 0.0 <= self.noise < float("inf"):
+        raise ConfigError(f"--noise (a standard deviation) must be non-negative, got {self.noise}")
+    elif not 0.0 <= self.noise <= 1.0:
+      raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
+                        f"got {self.noise}")
 
 
 def flag(name):

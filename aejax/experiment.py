@@ -1,33 +1,33 @@
-"""The training run behind every experiment script: data, model, loop, files.
+"""The training run behind every experiment script, in three steps that other
+drivers (a sweep, a run of several processes) reuse: `prepare` claims the
+workdir and sets up data, mesh and state; `train_loop` trains, checkpoints and
+records; `finish` evaluates, analyses and writes summary.json. `run` is the three.
 
 A run's workdir holds config.json, metrics.jsonl (a line per epoch),
 summary.json, checkpoints/, progress.npz, and what aejax.analysis draws: the
-pictures and report.html. Reconstruction errors are per-pixel MSE in [0, 1]
-pixel units whatever the objective.
+pictures and report.html; aejax.workdir reads and writes them. Reconstruction
+errors are per-pixel MSE in [0, 1] pixel units whatever the objective.
 """
 import contextlib
 import dataclasses
 import datetime
-import json
 import os
-import shutil
 import signal
 import statistics
+import sys
 import threading
 import time
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import analysis, checkpoints, data, losses, models, parallel, train
-from aejax import config as config_lib
+from aejax import analysis, checkpoints, data, losses, models, parallel, provenance, train
 from aejax import errors
 from aejax.errors import UserError
-
-
-class WorkdirError(UserError):
-  """A workdir that cannot be used as asked."""
+from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records, WorkdirError,  # pylint: disable=unused-import
+                           read_config, read_metrics, write_json)
 
 
 @contextlib.contextmanager
@@ -46,9 +46,6 @@ def deferred_signals(signals=(signal.SIGTERM, signal.SIGINT)):
       signal.signal(s, handler)
 
 
-CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
-
-
 def new_workdir(name):
   stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
   path = os.path.join("runs", f"{name}-{stamp}")
@@ -59,65 +56,23 @@ def new_workdir(name):
   return path
 
 
-def resolve_config(config, given, name):
-  """The config to run with; touches no file. A resumed run takes its saved
-  config, with only the given flags changed, and only those in RESUMABLE. A new
-  run may not land in a workdir that holds a run, unless --overwrite."""
-  if config.resume:
-    name_saved, saved = read_config(config.workdir, "no run to resume")
-    if name_saved != name:
-      raise WorkdirError(f"{config.workdir}: a run of {name_saved}.py, not of {name}.py")
-    changed = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
-    if changed:
-      raise WorkdirError("--resume cannot change " + ", ".join(
-          f"--{k.replace('_', '-')} (was {saved[k]!r}, now {given[k]!r})" for k in changed))
-    config = dataclasses.replace(config, **{k: v for k, v in saved.items() if k not in given})
-    config.check()
-    return config
-  workdir = config.workdir or new_workdir(name)
-  if os.path.isdir(workdir) and os.listdir(workdir) and not config.overwrite:
-    raise WorkdirError(f"{workdir}: holds an earlier run; pass --resume to continue it, "
-                       "--overwrite to replace it, or choose another --workdir")
-  return dataclasses.replace(config, workdir=workdir)
-
-
-def read_config(workdir, missing="not a run folder"):
-  """(experiment name, saved config fields) of the run in `workdir`."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    raise WorkdirError(f"{workdir}: {missing} (no config.json)")
-  with open(path) as f:
-    saved = json.load(f)
-  name = saved.pop("experiment", None)
-  if name not in CONFIGS or set(saved) != {f.name for f in dataclasses.fields(CONFIGS[name])}:
-    raise WorkdirError(f"{path}: not a config this version can read")
-  return name, saved
-
-
-def create_workdir(config, name):
-  """Empties (with --overwrite) and creates the workdir of a new run; writes config.json."""
-  if os.path.isdir(config.workdir) and config.overwrite:
-    shutil.rmtree(config.workdir)
-  os.makedirs(config.workdir, exist_ok=True)
-  write_json(os.path.join(config.workdir, "config.json"),
-             {"experiment": name, **dataclasses.asdict(config)})
-
-
-def write_json(path, obj):
-  """Writes atomically: a reader sees the old file or the new one, never half of one."""
-  with open(path + ".tmp", "w") as f:
-    json.dump(obj, f, indent=2)
-    f.write("\n")
-  os.replace(path + ".tmp", path)
-
-
-def read_metrics(path, up_to_epoch):
-  """The lines of metrics.jsonl for epochs 1..up_to_epoch."""
-  if not os.path.isfile(path):
-    return []
-  with open(path) as f:
-    records = [json.loads(line) for line in f if line.strip()]
-  return [r for r in records if r["epoch"] <= up_to_epoch]
+def resumed_config(config, given, name):
+  """(config in force, its changes from the saved one, the earlier resumptions) of
+  a resumption: the saved config with only the given flags changed, and only
+  those in RESUMABLE."""
+  name_saved, saved, resumptions = read_config(config.workdir, "no run to resume")
+  if name_saved != name:
+    raise WorkdirError(f"{config.workdir}: a run of {name_saved}.py, not of {name}.py")
+  refused = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
+  if refused:
+    raise WorkdirError("--resume cannot change " + ", ".join(
+        f"--{k.replace('_', '-')} (was {saved[k]!r}, now {given[k]!r})" for k in refused))
+  config = dataclasses.replace(
+      config, **{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
+  config.check()
+  changes = {k: [saved[k], getattr(config, k)] for k in config.RESUMABLE
+             if k not in ACTIONS and k != "workdir" and saved[k] != getattr(config, k)}
+  return config, changes, resumptions
 
 
 def build(config):
@@ -136,10 +91,10 @@ def build(config):
 
 def load_run(workdir):
   """(config, state, eval key, epoch) of the newest usable checkpoint of a run."""
-  name, saved = read_config(workdir)
+  name, saved, _ = read_config(workdir)
   config = CONFIGS[name](**saved)
   state, key, eval_key = build(config)
-  mngr = checkpoints.manager(workdir)
+  mngr = checkpoints.manager(workdir, create=False)
   try:
     state, _, epoch = checkpoints.restore(mngr, state, key)
   finally:
@@ -147,50 +102,166 @@ def load_run(workdir):
   return config, state, eval_key, epoch
 
 
-def run(config, given=None, name="ae"):
-  """Trains as `config` says and writes the workdir; returns the summary dict."""
-  parallel.initialize_distributed()
-  config = resolve_config(config, given or {}, name)
-  mesh = parallel.make_mesh(config.devices, config.batch_size)
-  workdir = config.workdir
-  dataset = data.load_mnist(config.data_source, config.data_dir)
-  print(dataset.describe(), flush=True)
-  if len(dataset.train_images) < config.batch_size:
-    raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
-                    "training examples")
-  if not config.resume:
-    create_workdir(config, name)
-  state, run_key, eval_key = build(config)
-  state = jax.device_put(state, parallel.replicated(mesh))
-  mngr = checkpoints.manager(workdir, config.keep_checkpoints)
-  start = 0
-  if config.resume:
-    state, run_key, start = checkpoints.restore(mngr, state, run_key)
-    print(f"resumed from the checkpoint of epoch {start}", flush=True)
-  metrics_path = os.path.join(workdir, "metrics.jsonl")
-  history = read_metrics(metrics_path, start)
-  with open(metrics_path, "w") as f:
-    f.writelines(json.dumps(r) + "\n" for r in history)
+@dataclasses.dataclass
+class Run:
+  """A run between its steps: set up by `prepare`, advanced by `train_loop`,
+  summarised by `finish`; `close` (or leaving a `with` block) releases the
+  checkpoint manager and the workdir's lock."""
+  name: str
+  config: Any
+  records: Records
+  dataset: data.Dataset
+  mesh: Any
+  state: Any
+  run_key: Any
+  eval_key: Any
+  train_images: Any        # [N, P] uint8, on the mesh
+  test_images: Any
+  checkpoints: Any         # an Orbax CheckpointManager
+  history: list            # a metrics.jsonl record per epoch trained so far
+  start: int               # the epoch this process started from (0: a new run)
+  started: str             # ISO time this process started the run
+  clock: float             # time.perf_counter() then
+  closers: list = dataclasses.field(default_factory=list)
+  test: Optional[dict] = None  # train.evaluate of the final epoch, once trained
 
-  grid_pixels = jnp.asarray(dataset.test_images[analysis.grid_indices(dataset.test_labels)] / 255.0,
-                            jnp.float32)
-  if config.resume:
-    analysis.truncate_progress(workdir, start)
+  @property
+  def workdir(self):
+    return self.records.path
+
+  def close(self):
+    for closer in reversed(self.closers):
+      closer()
+    self.closers.clear()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self.close()
+
+
+def prepare(config, given=None, name="ae"):
+  """Claims the workdir (its lock: one process at a time), loads the data, and
+  builds the state, restored from the newest usable checkpoint on --resume.
+  A new run's config.json is written once the data loaded, so that a failed
+  start leaves no folder; a resumption records its epoch and changes there."""
+  parallel.initialize_distributed()
+  started, clock = provenance.now(), time.perf_counter()
+  given = given or {}
+  records = Records(config.workdir or new_workdir(name))
+  closers = []
+
+  def hold(lock):
+    if lock is not None:
+      closers.append(lock.close)
+
+  try:
+    if config.resume:
+      read_config(records.path, "no run to resume")   # no lock file in a folder without a run
+      hold(records.lock())
+      config, changes, resumptions = resumed_config(config, given, name)
+    else:
+      config = dataclasses.replace(config, workdir=records.path)
+      records.check_new(config.overwrite)
+    mesh = parallel.make_mesh(config.devices, config.batch_size)
+    dataset = data.load_mnist(config.data_source, config.data_dir)
+    print(dataset.describe(), flush=True)
+    if len(dataset.train_images) < config.batch_size:
+      raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
+                      "training examples")
+    if not config.resume:
+      hold(records.lock(create=True))
+      records.check_new(config.overwrite)   # again under the lock: another run may have begun
+      if config.overwrite:
+        records.clear()
+      records.write_config(name, config, [])
+    state, run_key, eval_key = build(config)
+    state = jax.device_put(state, parallel.replicated(mesh))
+    mngr = checkpoints.manager(records.path, config.keep_checkpoints)
+    closers.append(mngr.close)
+    closers.append(mngr.wait_until_finished)
+    history, start = [], 0
+    if config.resume:
+      state, run_key, start = checkpoints.restore(mngr, state, run_key)
+      history = read_metrics(records.file(METRICS_FILE), start)
+      records.write_config(name, config, resumptions + [
+          {"epoch": start, "time": started, "changed": changes}])
+      if records.writer:
+        checkpoints.set_aside_newer(mngr, start)
+        analysis.truncate_progress(records.path, start)
+      print(f"resumed from the checkpoint of epoch {start}", flush=True)
+    records.write_metrics(history)
+    n = mesh.size
+    print(f"devices: {n} {mesh.devices.flat[0].platform} device{'s' if n > 1 else ''}", flush=True)
+    return Run(name=name, config=config, records=records, dataset=dataset, mesh=mesh, state=state,
+               run_key=run_key, eval_key=eval_key,
+               train_images=jax.device_put(dataset.train_images, parallel.replicated(mesh)),
+               test_images=jax.device_put(dataset.test_images, parallel.replicated(mesh)),
+               checkpoints=mngr, history=history, start=start, started=started, clock=clock,
+               closers=closers)
+  except BaseException:
+    for closer in reversed(closers):
+      closer()
+    raise
+
+
+class Progress:
+  """What a person watching a run reads: on a terminal a tqdm bar; otherwise
+  (a log file) one plain line every `every` epochs and at the last, with no
+  carriage returns. Train and test figures shown side by side are both
+  per-pixel MSE in [0, 1] units (of the denoised input, for a DAE)."""
+
+  def __init__(self, run):
+    self.name, self.epochs = run.name, run.config.epochs
+    self.every = run.config.log_every
+    self.denoising = run.config.corruption != "none"
+    self.bar = None
+    if sys.stdout.isatty():
+      self.bar = tqdm.tqdm(total=self.epochs, initial=run.start, desc=run.name, unit="epoch",
+                           dynamic_ncols=True, file=sys.stdout)
+
+  def figures(self, record):
+    """[(label, per-pixel MSE or None)] of one metrics record."""
+    if self.denoising:
+      return [("train_denoised_mse", record["train_mse"]),
+              ("test_denoised_mse", record.get("test_denoised_mse"))]
+    return [("train_mse", record["train_mse"]), ("test_mse", record["test_mse"])]
+
+  def update(self, record):
+    shown = [(label, value) for label, value in self.figures(record) if value is not None]
+    if self.bar is not None:
+      self.bar.update(1)
+      self.bar.set_postfix({label: f"{value:.4f}" for label, value in shown})
+    elif record["epoch"] % self.every == 0 or record["epoch"] == self.epochs:
+      print(f"{self.name} epoch {record['epoch']}/{self.epochs}: " +
+            ", ".join(f"{label} {value:.5f}" for label, value in shown) +
+            f" (per-pixel MSE, [0, 1] units); {record['seconds']:.2f} s", flush=True)
+
+  def close(self):
+    if self.bar is not None:
+      self.bar.close()
+
+
+def train_loop(run, on_epoch=None):
+  """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
+  epoch, checkpoints, progress pictures, and the final epoch's test evaluation
+  in run.test. `on_epoch(run, record)` is called after each epoch. SIGTERM and
+  SIGINT stop it after the epoch in flight with a checkpoint (errors.Interrupted);
+  non-finite training stops it before anything non-finite is written (errors.Diverged)."""
+  config, records, mngr = run.config, run.records, run.checkpoints
+  grid_pixels = jnp.asarray(
+      run.dataset.test_images[analysis.grid_indices(run.dataset.test_labels)] / 255.0, jnp.float32)
   progress_epochs = set(analysis.progress_epochs(config.epochs))
-  train_images = jax.device_put(dataset.train_images, parallel.replicated(mesh))
-  test_images = jax.device_put(dataset.test_images, parallel.replicated(mesh))
-  print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
-  n_steps = len(dataset.train_images) // config.batch_size
-  rates = []
-  bar = tqdm.tqdm(range(start, config.epochs), initial=start, total=config.epochs,
-                  desc=name, unit="epoch", dynamic_ncols=True)
+  n_steps = len(run.dataset.train_images) // config.batch_size
+  progress = Progress(run)
   try:
     with deferred_signals() as received:
-      for epoch in bar:
+      for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
-        state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
-                                                 batch_size=config.batch_size,
-                                                 batch_sharding=parallel.batch_sharding(mesh))
+        run.state, train_metrics = train.train_epoch(
+            run.state, run.train_images, run.run_key, epoch, batch_size=config.batch_size,
+            batch_sharding=parallel.batch_sharding(run.mesh))
         train_metrics = jax.device_get(train_metrics)
         seconds = time.perf_counter() - tic
         done = epoch + 1
@@ -200,44 +271,103 @@ def run(config, given=None, name="ae"):
               f"the loss or the parameters became NaN or infinite in epoch {done}; " +
               (f"the checkpoint of epoch {newest} holds the last good state" if newest
                else "no checkpoint was written"))
-        rates.append(n_steps * config.batch_size / seconds)
         record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
                   "train_mse": float(train_metrics["mse"]),
                   "grad_norm": float(train_metrics["grad_norm"]),
                   "test_loss": None, "test_mse": None,
-                  "seconds": seconds, "samples_per_s": rates[-1]}
+                  "seconds": seconds, "samples_per_s": n_steps * config.batch_size / seconds}
+        if config.corruption != "none":
+          record["test_denoised_mse"] = None
         if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
-          test = jax.device_get(train.evaluate(state, test_images, eval_key))
+          test = jax.device_get(train.evaluate(run.state, run.test_images, run.eval_key))
           record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
-        if done in progress_epochs:
-          analysis.record_progress(workdir, done, state, grid_pixels)
-        history.append(record)
-        with open(metrics_path, "a") as f:
-          f.write(json.dumps(record) + "\n")
+          if config.corruption != "none":
+            record["test_denoised_mse"] = float(test["denoised_mse"])
+          if done == config.epochs:
+            run.test = test
+        if done in progress_epochs and records.writer:
+          analysis.record_progress(records.path, done, run.state, grid_pixels)
+        run.history.append(record)
+        records.append_metrics(record)
         every = config.checkpoint_every
         if done == config.epochs or (every and done % every == 0) or received:
-          checkpoints.save(mngr, done, state, run_key)
-        bar.set_postfix(loss=f"{record['train_loss']:.4f}",
-                        test_mse=f"{record['test_mse']:.4f}" if record["test_mse"] else "-")
+          checkpoints.save(mngr, done, run.state, run.run_key)
+        progress.update(record)
+        if on_epoch is not None:
+          on_epoch(run, record)
         if received and done < config.epochs:
           mngr.wait_until_finished()
           raise errors.Interrupted(
               f"{signal.Signals(received[0]).name} after epoch {done}; checkpoint written, continue "
-              f"with: --resume --workdir {workdir}")
+              f"with: --resume --workdir {run.workdir}")
   finally:
-    bar.close()
+    progress.close()
     mngr.wait_until_finished()
-    mngr.close()
 
-  summary = {
+
+def training_summary(dataset, history):
+  """The summary's training figures, from the data and the metrics records:
+  samples per second is the median over the epochs after the first (compilation)."""
+  rates = [r["samples_per_s"] for r in history[1:]] or [r["samples_per_s"] for r in history]
+  return {
       "data_source": dataset.source, "n_train": len(dataset.train_images),
-      "n_test": len(dataset.test_images), "epochs": config.epochs, "devices": mesh.size,
+      "n_test": len(dataset.test_images), "epochs": history[-1]["epoch"] if history else 0,
       "final_train_loss": history[-1]["train_loss"] if history else None,
-      "samples_per_s": statistics.median(rates[1:] or rates) if rates else None,
+      "samples_per_s": statistics.median(rates) if rates else None,
   }
-  summary.update(analysis.analyze(workdir, config, dataset, state, eval_key, history))
-  write_json(os.path.join(workdir, "summary.json"), summary)
-  print(f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units; PCA with "
-        f"{config.latent_dim} components: {summary['pca_test_mse']:.5f}); report: "
-        f"{os.path.join(workdir, 'report.html')}", flush=True)
+
+
+def analyse(workdir, config, dataset, state, eval_key, history, test=None, provenance_record=None):
+  """analysis.analyze, saying what it does and how long it took."""
+  what = ("codes, kNN, linear probe, trustworthiness, continuity, PCA" +
+          (", denoising table" if config.corruption != "none" else "") + ", pictures, report")
+  print(f"analysis: {what}", flush=True)
+  tic = time.perf_counter()
+  out = analysis.analyze(workdir, config, dataset, state, eval_key, history, test=test,
+                         provenance=provenance_record)
+  print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
+  return out
+
+
+def headline(config, summary, workdir):
+  """The last line a run or an analysis prints: its main figure, per-pixel MSE in [0, 1]
+  units (for a DAE, of the corrupted test input -> of its reconstruction)."""
+  if config.corruption != "none":
+    text = (f"denoising ({config.corruption} {config.noise:g}): per-pixel MSE "
+            f"{summary['noisy_input_mse']:.5f} -> {summary['denoised_mse']:.5f} ([0, 1] units; "
+            f"clean input reconstructed: {summary['test_mse']:.5f}")
+  else:
+    text = f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units"
+  if "pca_test_mse" not in summary:
+    return text + f"); no analysis: python experiments/analyze.py {workdir}"
+  return (text + f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}); "
+          f"report: {os.path.join(workdir, 'report.html')}")
+
+
+def finish(run):
+  """Summarises a trained run: the training figures, the final evaluation (the
+  loop's; evaluated here only when nothing was left to train), provenance and,
+  unless --no-analysis, the analysis. Writes summary.json and returns it."""
+  config = run.config
+  test = run.test
+  if test is None:
+    test = jax.device_get(train.evaluate(run.state, run.test_images, run.eval_key))
+  record = provenance.collect(run.started, provenance.now(), time.perf_counter() - run.clock,
+                              run.mesh.devices.flat)
+  summary = {**training_summary(run.dataset, run.history), "devices": run.mesh.size,
+             "provenance": record}
+  if config.no_analysis or not run.records.writer:
+    summary.update(analysis.test_metrics(config, test))
+  else:
+    summary.update(analyse(run.workdir, config, run.dataset, run.state, run.eval_key, run.history,
+                           test, record))
+  run.records.write_summary(summary)
+  print(headline(config, summary, run.workdir), flush=True)
   return summary
+
+
+def run(config, given=None, name="ae"):
+  """Trains as `config` says and writes the workdir; returns the summary dict."""
+  with prepare(config, given, name) as r:
+    train_loop(r)
+    return finish(r)

@@ -2,29 +2,33 @@
 
   python experiments/analyze.py runs/ae-20261127-120000
 
-Rewrites the metrics in WORKDIR/summary.json (the training figures stay), the
-pictures and report.html. For an unchanged run the metrics equal the training run's.
+Rewrites the metrics in WORKDIR/summary.json (the training figures are
+recomputed from metrics.jsonl; the provenance stays), the pictures and
+report.html. For an unchanged run the metrics equal the training run's. It
+holds the workdir's lock while it works: not beside a run in the same folder.
 """
-import json
-import os
-
-from aejax import analysis, cli, data, experiment
+from aejax import cli, data, experiment, workdir as workdir_lib
 
 
 def analyze(workdir):
-  cfg, state, eval_key, epoch = experiment.load_run(workdir)
-  dataset = data.load_mnist(cfg.data_source, cfg.data_dir)
-  print(dataset.describe(), flush=True)
-  print(f"analysing the checkpoint of epoch {epoch}", flush=True)
-  history = experiment.read_metrics(os.path.join(workdir, "metrics.jsonl"), epoch)
-  summary_path = os.path.join(workdir, "summary.json")
-  summary = {}
-  if os.path.isfile(summary_path):
-    with open(summary_path) as f:
-      summary = json.load(f)
-  summary.update(analysis.analyze(workdir, cfg, dataset, state, eval_key, history))
-  experiment.write_json(summary_path, summary)
-  print(f"test per-pixel MSE {summary['test_mse']:.5f}; report: {os.path.join(workdir, 'report.html')}")
+  experiment.read_config(workdir)   # no lock file in a folder that holds no run
+  records = workdir_lib.Records(workdir)
+  with records.lock():
+    cfg, state, eval_key, epoch = experiment.load_run(workdir)
+    summary = records.read_summary()
+    if isinstance(summary.get("epochs"), int) and summary["epochs"] > epoch:
+      raise workdir_lib.WorkdirError(
+          f"{records.file(workdir_lib.SUMMARY_FILE)}: of epoch {summary['epochs']}, but the newest "
+          f"usable checkpoint is of epoch {epoch}; train again with --resume --workdir {workdir}")
+    history = experiment.read_metrics(records.file(workdir_lib.METRICS_FILE), epoch)
+    dataset = data.load_mnist(cfg.data_source, cfg.data_dir)
+    print(dataset.describe(), flush=True)
+    print(f"analysing the checkpoint of epoch {epoch}", flush=True)
+    summary.update(experiment.training_summary(dataset, history))
+    summary.update(experiment.analyse(workdir, cfg, dataset, state, eval_key, history,
+                                      provenance_record=summary.get("provenance")))
+    records.write_summary(summary)
+  print(experiment.headline(cfg, summary, workdir), flush=True)
   return summary
 
 

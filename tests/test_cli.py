@@ -37,8 +37,8 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
   assert done.returncode == 0, done.stderr
   assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
   assert sorted(os.listdir(workdir)) == sorted(
-      ["checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz", "report.html",
-       *analysis.PICTURES])
+      [".lock", "checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz",
+       "report.html", *analysis.PICTURES])
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = [json.loads(line) for line in f]
   assert [r["epoch"] for r in lines] == [1, 2, 3]
@@ -77,8 +77,10 @@ def expect_error(capsys, name, argv, *fragments):
 
 
 @pytest.mark.parametrize("argv,fragment", [
-    (["--noise", "1.5"], "--noise must be in [0, 1], got 1.5"),
-    (["--noise", "-0.1"], "--noise must be in [0, 1]"),
+    (["--corruption", "masking", "--noise", "1.5"],
+     "--noise (a fraction of pixels for masking) must be in [0, 1], got 1.5"),
+    (["--corruption", "salt_and_pepper", "--noise", "1.01"], "must be in [0, 1], got 1.01"),
+    (["--noise", "-0.1"], "--noise (a standard deviation) must be non-negative, got -0.1"),
     (["--noise", "nan"], "argument --noise"),
     (["--epochs", "0"], "--epochs must be positive"),
     (["--batch-size", "-4"], "--batch-size must be positive"),

@@ -187,8 +187,8 @@ def bad_values():
                           st.integers(max_value=0).map(str))
   negative = st.tuples(st.sampled_from(["eval_every", "checkpoint_every", "devices", "weight_decay"]),
                        st.integers(max_value=-1).map(str))
-  noise = st.tuples(st.just("noise"), st.one_of(st.floats(max_value=-1e-6), st.floats(min_value=1.000001),
-                                                st.just("nan"), st.just("inf")).map(str))
+  noise = st.tuples(st.just("noise"), st.one_of(st.floats(max_value=-1e-6), st.just("nan"),
+                                                st.just("inf")).map(str))
   lr = st.tuples(st.just("lr"), st.floats(max_value=0).map(str))
   choice = st.sampled_from(["loss", "corruption", "data_source", "dtype"]).flatmap(
       lambda name: st.tuples(st.just(name), st.text(max_size=10).filter(
@@ -215,7 +215,7 @@ def test_same_seed_same_metrics_other_seed_other_params(tmp_path, data_dir):
   a = main(common + ["--workdir", str(tmp_path / "a")])
   b = main(common + ["--workdir", str(tmp_path / "b")])
   c = main(common + ["--workdir", str(tmp_path / "c"), "--seed", "1"])
-  timing = {"samples_per_s"}
+  timing = {"samples_per_s", "provenance"}
   assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
   assert a["test_mse"] != c["test_mse"]
 
