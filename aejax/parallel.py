@@ -1,32 +1,145 @@
 """Data parallelism: a 1-d device mesh with a `data` axis; batches are split along
 it, parameters and optimizer state are replicated, and XLA inserts the gradient
-all-reduce. The same program runs on one CPU, many GPUs or many hosts."""
+all-reduce. The same program runs on one CPU, many GPUs or many processes.
+
+Several processes (on one machine or many) form one run through JAX's own
+distributed runtime: each process runs the same program over all the devices of
+all processes (multi-controller SPMD). `initialize_distributed` joins them.
+"""
 import os
+import threading
 
 import jax
+import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from aejax.errors import UserError
+from aejax.errors import PeerError, UserError, abandon
 
 DISTRIBUTED_ENV = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
+JOIN_TIMEOUT_ENV = "AEJAX_JOIN_TIMEOUT"
+JOIN_TIMEOUT_S = 120     # how long process 0 waits for every peer to join, and they for it
+HEARTBEAT_TIMEOUT_S = 30  # a silent peer is declared dead after this long
+
+
+def _cluster_detected():
+  """A cluster that jax.distributed can describe itself: SLURM or Open MPI with more
+  than one task."""
+  for name in ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE"):
+    value = os.environ.get(name, "")
+    if value.isdigit() and int(value) > 1:
+      return name.split("_")[0].lower()
+  return None
+
+
+def _env_int(name, minimum):
+  text = os.environ[name]
+  try:
+    value = int(text)
+  except ValueError:
+    raise UserError(f"{name}={text!r} is not an integer") from None
+  if value < minimum:
+    raise UserError(f"{name}={value} must be at least {minimum}")
+  return value
+
+
+def join_timeout():
+  """Seconds to wait for every process to join: AEJAX_JOIN_TIMEOUT, else JOIN_TIMEOUT_S."""
+  if os.environ.get(JOIN_TIMEOUT_ENV):
+    return _env_int(JOIN_TIMEOUT_ENV, 1)
+  return JOIN_TIMEOUT_S
+
+
+def distributed_settings():
+  """The keyword arguments of `jax.distributed.initialize` the environment asks
+  for, or None for a single process. Either all three of DISTRIBUTED_ENV are
+  set (a half-given set is an error naming the missing variable), or none, and
+  then a SLURM or Open MPI job of several tasks is detected by JAX itself."""
+  given = [name for name in DISTRIBUTED_ENV if os.environ.get(name)]
+  if given and len(given) < len(DISTRIBUTED_ENV):
+    missing = [name for name in DISTRIBUTED_ENV if name not in given]
+    raise UserError(f"{', '.join(given)} set but not {', '.join(missing)}: a run of several "
+                    f"processes needs all of {', '.join(DISTRIBUTED_ENV)}")
+  timeouts = {"initialization_timeout": join_timeout(),
+              "heartbeat_timeout_seconds": HEARTBEAT_TIMEOUT_S}
+  if given:
+    n = _env_int("JAX_NUM_PROCESSES", 1)
+    pid = _env_int("JAX_PROCESS_ID", 0)
+    if pid >= n:
+      raise UserError(f"JAX_PROCESS_ID={pid} must be below JAX_NUM_PROCESSES={n}")
+    if n == 1:
+      return None
+    return {"coordinator_address": os.environ["JAX_COORDINATOR_ADDRESS"], "num_processes": n,
+            "process_id": pid, **timeouts}
+  if _cluster_detected():
+    return {"cluster_detection_method": None, **timeouts}
+  return None
 
 
 def initialize_distributed():
-  """Joins a multi-host run when the environment describes one (JAX_COORDINATOR_ADDRESS,
-  JAX_NUM_PROCESSES, JAX_PROCESS_ID, or a cluster jax.distributed detects itself)."""
-  if os.environ.get("JAX_COORDINATOR_ADDRESS") and not jax.distributed.is_initialized():
-    jax.distributed.initialize()
+  """Joins a run of several processes when the environment describes one
+  (`distributed_settings`); call it before anything touches a device. A peer
+  that does not join within `join_timeout()` seconds ends the wait with a
+  PeerError. Returns the number of processes."""
+  settings = distributed_settings()
+  if settings is None or jax.distributed.is_initialized():
+    return jax.process_count() if settings else 1
+  settings = {k: v for k, v in settings.items() if v is not None}
+  timeout = settings["initialization_timeout"]
+  where = settings.get("coordinator_address", "the cluster's coordinator")
+  failure = PeerError(f"could not join the run at {where} within {timeout} s; is every process "
+                      "started, with the same JAX_COORDINATOR_ADDRESS and JAX_NUM_PROCESSES?")
+  # JAX aborts the process when its own limit passes; ours comes first, with one line.
+  settings["initialization_timeout"] = timeout + 60
+  joined = threading.Event()
+  threading.Thread(target=lambda: joined.wait(timeout) or abandon(failure), daemon=True).start()
+  try:
+    jax.distributed.initialize(**settings)
+  except Exception as e:  # pylint: disable=broad-except  (any failure to join)
+    abandon(PeerError(f"{failure} ({type(e).__name__}: {first_line(e)})"))
+  finally:
+    joined.set()
+  return jax.process_count()
+
+
+def peer_failure(error):
+  """The PeerError of a collective that failed because another process is gone."""
+  return PeerError(f"a process of this run failed or was killed ({type(error).__name__}: "
+                   f"{first_line(error)}); the newest checkpoint holds the last finished state")
+
+
+def first_line(error):
+  text = str(error).strip()
+  return text.splitlines()[0][:300] if text else ""
+
+
+def is_writer():
+  """Whether this process writes the run's files: process 0 alone."""
+  return jax.process_index() == 0
+
+
+def any_process(flag):
+  """True on every process if `flag` is true on any: how processes agree to stop
+  after the same epoch when a signal reaches some of them first."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  return bool(np.any(multihost_utils.process_allgather(np.asarray(bool(flag)))))
 
 
 def make_mesh(n_devices=0, batch_size=None):
-  """A mesh over the first `n_devices` devices (0: all of them) with axis `data`.
-  The global batch must divide by the number of devices."""
+  """A mesh over the first `n_devices` devices (0: all of them, in every process)
+  with axis `data`. The global batch must divide by the number of devices."""
   available = jax.devices()
   n = n_devices or len(available)
   if n > len(available):
-    raise UserError(f"--devices {n}: only {len(available)} {available[0].platform} devices present")
+    raise UserError(f"--devices {n}: only {len(available)} {available[0].platform} "
+                    f"device{'s' if len(available) > 1 else ''} present")
+  if jax.process_count() > 1 and n != len(available):
+    raise UserError(f"--devices {n}: a run of {jax.process_count()} processes trains on all "
+                    f"{len(available)} devices (--devices 0)")
   if batch_size is not None and batch_size % n:
-    raise UserError(f"--batch-size {batch_size} does not divide by the {n} devices")
+    raise UserError(f"--batch-size {batch_size} does not divide by the {n} device"
+                    f"{'s' if n > 1 else ''}")
   return jax.make_mesh((n,), ("data",), devices=available[:n],
                        axis_types=(jax.sharding.AxisType.Auto,))
 
@@ -38,3 +151,10 @@ def replicated(mesh):
 def batch_sharding(mesh):
   """Split the leading (batch) axis across the `data` axis."""
   return NamedSharding(mesh, P("data"))
+
+
+def to_host(tree):
+  """A replicated tree (possibly spread over several processes) as numpy arrays
+  on this host."""
+  return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array)
+                      else x, tree)
