@@ -47,10 +47,11 @@ def _write_progress(workdir, by_epoch):
   os.replace(path + ".tmp.npz", path)
 
 
-def record_progress(workdir, epoch, state, pixels):
-  """Adds the reconstructions [n, P] of `pixels` after `epoch` to progress.npz."""
+def record_progress(workdir, epoch, reconstructions):
+  """Adds `reconstructions` ([n, P] pixels in [0, 1], those of the grid digits after
+  `epoch`) to progress.npz."""
   by_epoch = _read_progress(workdir)
-  by_epoch[epoch] = np.asarray(train.reconstruct(state, pixels))
+  by_epoch[epoch] = np.asarray(reconstructions)
   _write_progress(workdir, by_epoch)
 
 

@@ -30,7 +30,7 @@ def manager(workdir, max_to_keep=3, create=True):
 
 def _item(state, key):
   return {"params": state.params, "opt_state": state.opt_state, "step": state.step,
-          "key": jax.random.key_data(key)}
+          "key": np.asarray(jax.random.key_data(key))}  # on the host: the same in every process
 
 
 def save(mngr, epoch, state, key):

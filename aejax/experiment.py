@@ -149,7 +149,7 @@ def prepare(config, given=None, name="ae"):
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
   given = given or {}
-  records = Records(config.workdir or new_workdir(name))
+  records = Records(config.workdir or parallel.same_on_every_process(new_workdir(name)))
   closers = []
 
   def hold(lock):
@@ -157,25 +157,26 @@ def prepare(config, given=None, name="ae"):
       closers.append(lock.close)
 
   try:
-    if config.resume:
-      read_config(records.path, "no run to resume")   # no lock file in a folder without a run
-      hold(records.lock())
-      config, changes, resumptions = resumed_config(config, given, name)
-    else:
-      config = dataclasses.replace(config, workdir=records.path)
-      records.check_new(config.overwrite)
-    mesh = parallel.make_mesh(config.devices, config.batch_size)
-    dataset = data.load_mnist(config.data_source, config.data_dir)
-    print(dataset.describe(), flush=True)
-    if len(dataset.train_images) < config.batch_size:
-      raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
-                      "training examples")
-    if not config.resume:
-      hold(records.lock(create=True))
-      records.check_new(config.overwrite)   # again under the lock: another run may have begun
-      if config.overwrite:
-        records.clear()
-      records.write_config(name, config, [])
+    with parallel.together("start the run"):  # process 0 decides about the workdir
+      if config.resume:
+        read_config(records.path, "no run to resume")   # no lock file in a folder without a run
+        hold(records.lock())
+        config, changes, resumptions = resumed_config(config, given, name)
+      else:
+        config = dataclasses.replace(config, workdir=records.path)
+        records.check_new(config.overwrite)
+      mesh = parallel.make_mesh(config.devices, config.batch_size)
+      dataset = data.load_mnist(config.data_source, config.data_dir)
+      print(dataset.describe(), flush=True)
+      if len(dataset.train_images) < config.batch_size:
+        raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
+                        "training examples")
+      if not config.resume:
+        hold(records.lock(create=True))
+        records.check_new(config.overwrite)   # again under the lock: another run may have begun
+        if config.overwrite:
+          records.clear()
+        records.write_config(name, config, [])
     state, run_key, eval_key = build(config)
     state = jax.device_put(state, parallel.replicated(mesh))
     mngr = checkpoints.manager(records.path, config.keep_checkpoints)
@@ -250,8 +251,9 @@ def train_loop(run, on_epoch=None):
   SIGINT stop it after the epoch in flight with a checkpoint (errors.Interrupted);
   non-finite training stops it before anything non-finite is written (errors.Diverged)."""
   config, records, mngr = run.config, run.records, run.checkpoints
-  grid_pixels = jnp.asarray(
-      run.dataset.test_images[analysis.grid_indices(run.dataset.test_labels)] / 255.0, jnp.float32)
+  grid_pixels = train.as_pixels(jax.device_put(
+      run.dataset.test_images[analysis.grid_indices(run.dataset.test_labels)],
+      parallel.replicated(run.mesh)))
   progress_epochs = set(analysis.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size
   progress = Progress(run)
@@ -285,20 +287,24 @@ def train_loop(run, on_epoch=None):
             record["test_denoised_mse"] = float(test["denoised_mse"])
           if done == config.epochs:
             run.test = test
-        if done in progress_epochs and records.writer:
-          analysis.record_progress(records.path, done, run.state, grid_pixels)
+        if done in progress_epochs:
+          reconstructions = parallel.to_host(train.reconstruct(run.state, grid_pixels))
+          if records.writer:
+            analysis.record_progress(records.path, done, reconstructions)
         run.history.append(record)
         records.append_metrics(record)
         every = config.checkpoint_every
-        if done == config.epochs or (every and done % every == 0) or received:
+        stop = parallel.any_process(received)  # every process stops after the same epoch
+        if done == config.epochs or (every and done % every == 0) or stop:
           checkpoints.save(mngr, done, run.state, run.run_key)
         progress.update(record)
         if on_epoch is not None:
           on_epoch(run, record)
-        if received and done < config.epochs:
+        if stop and done < config.epochs:
           mngr.wait_until_finished()
           raise errors.Interrupted(
-              f"{signal.Signals(received[0]).name} after epoch {done}; checkpoint written, continue "
+              f"{signal.Signals(received[0]).name if received else 'a signal to another process'} "
+              f"after epoch {done}; checkpoint written, continue "
               f"with: --resume --workdir {run.workdir}")
   finally:
     progress.close()
@@ -359,15 +365,19 @@ def finish(run):
   if config.no_analysis or not run.records.writer:
     summary.update(analysis.test_metrics(config, test))
   else:
-    summary.update(analyse(run.workdir, config, run.dataset, run.state, run.eval_key, run.history,
-                           test, record))
+    summary.update(analyse(run.workdir, config, run.dataset, parallel.local(run.state),
+                           run.eval_key, run.history, test, record))
   run.records.write_summary(summary)
-  print(headline(config, summary, run.workdir), flush=True)
+  if run.records.writer:
+    print(headline(config, summary, run.workdir), flush=True)
+  else:
+    print(f"process {jax.process_index()}: trained; process 0 writes the summary", flush=True)
   return summary
 
 
 def run(config, given=None, name="ae"):
   """Trains as `config` says and writes the workdir; returns the summary dict."""
-  with prepare(config, given, name) as r:
+  parallel.initialize_distributed()
+  with parallel.watching_peers(), prepare(config, given, name) as r:
     train_loop(r)
     return finish(r)

@@ -6,6 +6,7 @@ Several processes (on one machine or many) form one run through JAX's own
 distributed runtime: each process runs the same program over all the devices of
 all processes (multi-controller SPMD). `initialize_distributed` joins them.
 """
+import contextlib
 import os
 import threading
 
@@ -124,6 +125,56 @@ def any_process(flag):
   if jax.process_count() == 1:
     return bool(flag)
   return bool(np.any(multihost_utils.process_allgather(np.asarray(bool(flag)))))
+
+
+def same_on_every_process(text):
+  """Process 0's `text` (a short string), on every process."""
+  if jax.process_count() == 1:
+    return text
+  raw = np.zeros(1024, np.uint8)
+  encoded = text.encode()[:1024]
+  raw[:len(encoded)] = np.frombuffer(encoded, np.uint8)
+  raw = np.asarray(multihost_utils.broadcast_one_to_all(raw))
+  return bytes(raw[raw != 0]).decode()
+
+
+@contextlib.contextmanager
+def together(what):
+  """Runs the block on every process and lets them agree on its outcome: if it
+  fails on one process, it fails on all (its own error there, a UserError
+  naming `what` on the others), so that none waits forever for the others."""
+  if jax.process_count() == 1:
+    yield
+    return
+  try:
+    yield
+  except BaseException:
+    any_process(True)
+    raise
+  if any_process(False):
+    raise UserError(f"another process of this run could not {what}; see the message of process 0")
+
+
+@contextlib.contextmanager
+def watching_peers():
+  """In a run of several processes, a collective that fails because a peer is
+  gone ends this process at once with one line and exit status 5 (errors.abandon),
+  instead of waiting for the runtime's shutdown, which would hang or abort."""
+  if jax.process_count() == 1:
+    yield
+    return
+  try:
+    yield
+  except jax.errors.JaxRuntimeError as e:
+    abandon(peer_failure(e))
+
+
+def local(tree):
+  """A replicated tree as arrays on this process's first device, so that one
+  process can compute with it alone (the analysis, on process 0)."""
+  if jax.process_count() == 1:
+    return tree
+  return jax.device_put(to_host(tree), jax.local_devices()[0])
 
 
 def make_mesh(n_devices=0, batch_size=None):

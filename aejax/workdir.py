@@ -182,6 +182,8 @@ class Records:
   def check_new(self, overwrite):
     """Raises WorkdirError unless a new run may start here: the folder is absent
     or empty, or, with `overwrite`, holds a run of this project."""
+    if not self.writer:
+      return  # process 0 decides, and the others learn its answer (parallel.together)
     if os.path.exists(self.path) and not os.path.isdir(self.path):
       raise WorkdirError(f"{self.path}: exists and is not a folder")
     if not holds_files(self.path):

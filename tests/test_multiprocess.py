@@ -27,14 +27,14 @@ def free_port():
 
 def env(devices, process=None, n=None, port=None, **extra):
   out = {**os.environ, "PYTHONPATH": ROOT, "JAX_NUM_CPU_DEVICES": str(devices),
-         "PYTHONUNBUFFERED": "1", **extra}
+         "PYTHONUNBUFFERED": "1"}
   out.pop("XLA_FLAGS", None)
   for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
     out.pop(name, None)
   if n is not None:
     out.update(JAX_COORDINATOR_ADDRESS=f"localhost:{port}", JAX_NUM_PROCESSES=str(n),
                JAX_PROCESS_ID=str(process), AEJAX_JOIN_TIMEOUT="60")
-  return out
+  return {**out, **extra}
 
 
 def start(args, devices, n=1, port=None, **extra):
@@ -94,7 +94,7 @@ def test_two_processes_train_as_one_process_with_two_devices(two_processes):
   assert summary_two["devices"] == 2 and summary_two["provenance"]["processes"] == 2
   for key, value in figures(summary_one).items():
     assert summary_two[key] == pytest.approx(value, rel=1e-5), key
-  assert "devices: 2 x cpu" in done[1][1]
+  assert "devices: 2 cpu devices" in done[1][1]
 
 
 def test_only_process_0_writes(two_processes):
