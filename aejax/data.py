@@ -7,6 +7,7 @@ images / 255); labels are int32 arrays [N] in 0..9.
 import dataclasses
 import gzip
 import importlib.util
+import logging
 import os
 
 import numpy as np
@@ -141,11 +142,16 @@ def load_embedded():
 
 def tfds_prepared(data_dir=None):
   """Whether TFDS `mnist` is prepared locally (looks at the disk only, no network)."""
+  absl_logger = logging.getLogger("absl")
+  level = absl_logger.level
+  absl_logger.setLevel(logging.ERROR)  # a partial TFDS folder means "not prepared", no warning
   try:
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
     return tfds.builder("mnist", data_dir=data_dir).is_prepared()
   except Exception:  # pylint: disable=broad-except  (no or broken TFDS: not prepared)
     return False
+  finally:
+    absl_logger.setLevel(level)
 
 
 def load_tfds(data_dir=None, download=False):

@@ -26,8 +26,8 @@ import tqdm
 from aejax import analysis, checkpoints, data, losses, models, parallel, provenance, train
 from aejax import errors
 from aejax.errors import UserError
-from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records, WorkdirError,  # pylint: disable=unused-import
-                           read_config, read_metrics, write_json)
+from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records,  # pylint: disable=unused-import
+                           WorkdirError, check_progress, read_config, read_metrics, write_json)
 
 
 @contextlib.contextmanager
@@ -186,6 +186,7 @@ def prepare(config, given=None, name="ae"):
     if config.resume:
       state, run_key, start = checkpoints.restore(mngr, state, run_key)
       history = read_metrics(records.file(METRICS_FILE), start)
+      check_progress(records.file(analysis.PROGRESS_FILE))
       records.write_config(name, config, resumptions + [
           {"epoch": start, "time": started, "changed": changes}])
       if records.writer:
@@ -353,7 +354,8 @@ def headline(config, summary, workdir):
 def finish(run):
   """Summarises a trained run: the training figures, the final evaluation (the
   loop's; evaluated here only when nothing was left to train), provenance and,
-  unless --no-analysis, the analysis. Writes summary.json and returns it."""
+  unless --no-analysis, the analysis (kept from summary.json when --no-analysis
+  resumed a finished run). Writes summary.json and returns it."""
   config = run.config
   test = run.test
   if test is None:
@@ -364,6 +366,8 @@ def finish(run):
              "provenance": record}
   if config.no_analysis or not run.records.writer:
     summary.update(analysis.test_metrics(config, test))
+    if run.start == config.epochs:   # nothing trained: the earlier analysis still holds
+      summary = {**run.records.read_summary(damaged={}), **summary}
   else:
     summary.update(analyse(run.workdir, config, run.dataset, parallel.local(run.state),
                            run.eval_key, run.history, test, record))

@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import sys
+import zipfile
 
 import jax
+import numpy as np
 
 from aejax import config as config_lib
 from aejax.errors import UserError
@@ -163,6 +165,21 @@ def read_metrics(path, up_to_epoch):
   return records
 
 
+def check_progress(path):
+  """Raises WorkdirError naming `path` unless it is absent or a readable
+  progress.npz (arrays named epoch_<n>); aejax.analysis reads and extends it."""
+  if not os.path.exists(path):
+    return
+  try:
+    with np.load(path) as arrays:
+      for name in arrays.files:
+        int(name.split("_", 1)[1])
+        arrays[name]  # pylint: disable=pointless-statement  (reads and checks the array)
+  except (OSError, ValueError, EOFError, IndexError, KeyError, zipfile.BadZipFile) as e:
+    raise WorkdirError(f"{path}: damaged ({type(e).__name__}); delete it to go on without the "
+                       "earlier progress pictures") from None
+
+
 class Records:
   """The records of the run in `path`, written by process 0 alone (`writer`):
   config.json, metrics.jsonl and summary.json. Checkpoints go through Orbax,
@@ -230,12 +247,17 @@ class Records:
       with open(self.file(METRICS_FILE), "a") as f:
         f.write(json.dumps(record) + "\n")
 
-  def read_summary(self):
-    """summary.json, or {} if there is none."""
+  def read_summary(self, damaged=None):
+    """summary.json, or {} if there is none; if it is damaged, `damaged` if
+    given, else WorkdirError."""
     try:
       return read_json(self.file(SUMMARY_FILE))
     except FileNotFoundError:
       return {}
+    except WorkdirError:
+      if damaged is None:
+        raise
+      return damaged
 
   def write_summary(self, summary):
     if self.writer:

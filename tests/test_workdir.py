@@ -1,0 +1,285 @@
+"""The workdir: one writer at a time (real processes), --overwrite that deletes
+only runs, records that survive damage (a fuzz over every file of a finished
+run), and config.json that says what happened."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import chex
+import pytest
+
+from aejax import cli, experiment, workdir
+from conftest import ROOT, fake_mnist
+from test_cli import script
+
+TINY = ["--batch-size", "32", "--widths", "16"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
+
+
+def call(capsys, name, argv):
+  """(exit status, stdout, stderr) of an experiment script run in this process."""
+  try:
+    script(name)(argv)
+    code = 0
+  except SystemExit as e:
+    code = e.code
+  out, err = capsys.readouterr()
+  return code, out, err
+
+
+def one_line_error(code, err, *fragments):
+  last = err.strip().splitlines()[-1] if err.strip() else ""
+  return (code == 2 and "Traceback" not in err and "error:" in last
+          and all(f in last for f in fragments))
+
+
+def metrics_lines(path):
+  try:
+    with open(os.path.join(path, "metrics.jsonl")) as f:
+      return sum(1 for _ in f)
+  except FileNotFoundError:
+    return 0
+
+
+def popen(name, *argv):
+  return subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", f"{name}.py"), *argv],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT})
+
+
+# One writer per workdir.
+
+def test_lock_names_its_holder_and_is_released_on_close(tmp_path):
+  held = workdir.lock(str(tmp_path / "w"), create=True)
+  with pytest.raises(workdir.WorkdirError, match=f"in use by process {os.getpid()} "):
+    workdir.lock(str(tmp_path / "w"))
+  held.close()
+  workdir.lock(str(tmp_path / "w")).close()
+
+
+def test_a_run_that_finds_the_new_workdir_locked_exits_2_and_writes_nothing(capsys, tmp_path, data_dir):
+  # What the second of two runs started together meets: the first made the folder
+  # and holds its lock, and has not yet written config.json.
+  path = str(tmp_path / "run")
+  held = workdir.lock(path, create=True)
+  code, _, err = call(capsys, "ae", ["--workdir", path, "--data-dir", data_dir, "--epochs", "1", *TINY])
+  held.close()
+  assert one_line_error(code, err, f"in use by process {os.getpid()}"), err
+  assert os.listdir(path) == [workdir.LOCK_FILE]
+
+
+def test_one_writer_two_runs_started_together_and_a_resume_in_the_12th_epoch(tmp_path, data_dir):
+  """Two runs started together on a workdir that does not exist yet: one trains,
+  the other exits 2. While the one that trains is in its 12th epoch (held there
+  by SIGSTOP), a --resume exits 2 naming its process id. The run then finishes
+  with one metrics line per epoch."""
+  path, epochs = str(tmp_path / "run"), 60
+  argv = ["--workdir", path, "--data-dir", data_dir, "--epochs", str(epochs), "--checkpoint-every", "5",
+          "--no-analysis", *TINY]
+  procs = [popen("ae", *argv) for _ in range(2)]
+  while metrics_lines(path) < 11 and any(p.poll() is None for p in procs):
+    time.sleep(0.002)
+  running = [p for p in procs if p.poll() is None]
+  try:
+    for p in running:
+      p.send_signal(signal.SIGSTOP)
+    in_epoch = metrics_lines(path) + 1
+    resume = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "ae.py"), "--workdir",
+                             path, "--resume"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": ROOT})
+  finally:
+    for p in running:
+      p.send_signal(signal.SIGCONT)
+  results = [p.communicate(timeout=300) for p in procs]
+  codes = [p.returncode for p in procs]
+  assert sorted(codes) == [0, 2], [r[1][-600:] for r in results]
+  winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+  last = results[loser][1].strip().splitlines()[-1]
+  assert "Traceback" not in results[loser][1]
+  assert f"in use by process {procs[winner].pid} " in last or "holds an earlier run" in last, last
+  assert 12 <= in_epoch <= epochs, in_epoch
+  assert resume.returncode == 2 and "Traceback" not in resume.stderr, resume.stderr[-2000:]
+  assert f"in use by process {procs[winner].pid} " in resume.stderr.strip().splitlines()[-1]
+  with open(os.path.join(path, "metrics.jsonl")) as f:
+    assert [json.loads(line)["epoch"] for line in f] == list(range(1, epochs + 1))
+
+
+# --overwrite, and a workdir that is no folder.
+
+def listing(path):
+  return {os.path.relpath(os.path.join(root, name), path): open(os.path.join(root, name), "rb").read()
+          for root, _, files in os.walk(path) for name in files}
+
+
+def test_overwrite_deletes_only_a_run_of_this_project(capsys, tmp_path, data_dir):
+  papers = tmp_path / "papers"
+  (papers / "drafts").mkdir(parents=True)
+  (papers / "drafts" / "paper.tex").write_text("\\section{Results}")
+  (papers / "config.json").write_text('{"experiment": "someone else\'s"}')
+  before = listing(papers)
+  for folder in (papers, papers / "drafts"):
+    code, _, err = call(capsys, "ae", ["--workdir", str(folder), "--overwrite", "--data-dir", data_dir])
+    assert one_line_error(code, err, "--overwrite refused", "nothing was deleted"), err
+  assert listing(papers) == before    # not even a lock file
+  (tmp_path / "file").write_text("x")
+  code, _, err = call(capsys, "ae", ["--workdir", str(tmp_path / "file"), "--data-dir", data_dir])
+  assert one_line_error(code, err, "exists and is not a folder"), err
+
+
+# config.json records what happened.
+
+def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_line_is_dropped(capsys, tmp_path, data_dir):
+  path = str(tmp_path / "run")
+  first = ["--workdir", path, "--data-dir", data_dir, "--epochs", "2", "--no-analysis", *TINY]
+  assert call(capsys, "dae", first)[0] == 0
+  assert call(capsys, "dae", first + ["--overwrite"])[0] == 0    # a run made with --overwrite resumes
+  with open(os.path.join(path, "metrics.jsonl"), "a") as f:
+    f.write('{"epoch": 3, "train_lo')      # what a kill during the append leaves
+  code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--epochs", "3", "--eval-every", "2"])
+  assert code == 0, err
+  assert "metrics.jsonl: its last line (line 3) is cut short and is ignored" in err
+  assert [r["epoch"] for r in records_of(path)] == [1, 2, 3]
+  code, _, err = call(capsys, "analyze", [path])
+  assert code == 0, err
+  with open(os.path.join(path, "config.json")) as f:
+    saved = json.load(f)
+  assert saved["epochs"] == 3 and saved["eval_every"] == 2 and not saved["resume"] and not saved["overwrite"]
+  assert [(r["epoch"], r["changed"]) for r in saved["resumptions"]] == [
+      (2, {"epochs": [2, 3], "eval_every": [1, 2]})]
+  with open(os.path.join(path, "summary.json")) as f:
+    assert json.load(f)["epochs"] == 3
+  with open(os.path.join(path, "report.html")) as f:
+    assert "3 epochs" in f.read()
+
+
+# Records that survive damage: a fuzz over every file of a finished run.
+
+FUZZ = ["--data-dir", None, "--epochs", "2", "--checkpoint-every", "1", "--keep-checkpoints", "1",
+        "--noise", "0.3", *TINY]
+UNREAD = {workdir.LOCK_FILE, "report.html", "reconstructions.png", "progress.png", "latent.png",
+          "traversals.png", "interpolation.png", "curves.png"}
+TIMING = {"seconds", "samples_per_s", "provenance"}
+# Files nothing reads are damaged together, one case per operation.
+
+
+def damage(path, target, how):
+  """Damages file `target` (a path relative to the run, or a set of them) as `how` says."""
+  for rel in sorted(target) if isinstance(target, (set, frozenset)) else [target]:
+    file = os.path.join(path, rel)
+    if how == "delete":
+      os.remove(file)
+      continue
+    with open(file, "rb") as f:
+      raw = f.read()
+    if how == "truncate":
+      raw = raw[: len(raw) // 2]
+    elif how == "corrupt":
+      middle = len(raw) // 2
+      raw = raw[:middle] + b"\xff\x00garbage\x00\xff" + raw[middle + 12:]
+    elif how == "foreign":
+      raw = b'["not", "a", "record"]\n'
+    elif how == "torn":
+      raw = raw + b'{"epoch": 3, "train_lo'
+    with open(file, "wb") as f:
+      f.write(raw)
+
+
+def cases(finished):
+  files = sorted(os.path.relpath(os.path.join(root, name), finished)
+                 for root, _, names in os.walk(finished) for name in names)
+  out = []
+  for target in [frozenset(UNREAD)] + [f for f in files if f not in UNREAD]:
+    for how in ("truncate", "corrupt", "delete"):
+      out.append((target, how))
+    if target in ("config.json", "summary.json", "metrics.jsonl"):
+      out.append((target, "foreign"))
+  out.append(("metrics.jsonl", "torn"))
+  return out
+
+
+def summary_of(path):
+  with open(os.path.join(path, "summary.json")) as f:
+    return json.load(f)
+
+
+def records_of(path):
+  with open(os.path.join(path, "metrics.jsonl")) as f:
+    return [{k: v for k, v in json.loads(line).items() if k not in TIMING} for line in f]
+
+
+def read_checkpoint(path):
+  """What analyze.py reads of checkpoints/: the parameters of its newest usable
+  checkpoint, or the exit status and message of a run that ends early."""
+  try:
+    return cli.run_guarded(lambda: experiment.load_run(path))[1].params
+  except SystemExit as e:
+    return e.code
+
+
+def test_damage_to_any_file_ends_in_the_right_result_or_one_line(capsys, tmp_path, data_dir):
+  """Every file of a finished run truncated, corrupted or deleted in turn (the
+  records also replaced by foreign JSON, metrics.jsonl also given a torn last
+  line; the checkpoints folder deleted or made a file): analyze.py (for a file
+  in checkpoints/, what analyze.py reads of it: load_run), then --resume, each
+  ends in the undamaged run's result or in exit 2 with one line, every file as it was."""
+  argv = [data_dir if a is None else a for a in FUZZ]
+  finished = str(tmp_path / "finished")
+  assert call(capsys, "dae", ["--workdir", finished, *argv])[0] == 0
+  expected = {k: v for k, v in summary_of(finished).items() if k not in TIMING}
+  expected_records = records_of(finished)
+  expected_params = read_checkpoint(finished)
+  all_cases = cases(finished) + [("checkpoints", "delete"), ("checkpoints", "file")]
+  outcomes = {}
+  for i, (target, how) in enumerate(all_cases):
+    case = f"{how} {'the unread files' if isinstance(target, frozenset) else target}"
+    path = str(tmp_path / f"case{i}")
+    shutil.copytree(finished, path)
+    if target == "checkpoints":
+      shutil.rmtree(os.path.join(path, target))
+      if how == "file":
+        with open(os.path.join(path, target), "w") as f:
+          f.write("not a folder")
+    else:
+      damage(path, target, how)
+    steps = [("dae", ["--workdir", path, "--resume", "--no-analysis"])]
+    steps.insert(0, ("load_run", None) if str(target).startswith("checkpoints") else ("analyze", [path]))
+    for name, argv_ in steps:
+      before = listing(path)
+      before.pop(workdir.LOCK_FILE, None)
+      if name == "load_run":
+        params = read_checkpoint(path)
+        code, err = (0, "") if not isinstance(params, int) else (params, capsys.readouterr().err)
+      else:
+        code, _, err = call(capsys, name, argv_)
+      outcomes[(case, name)] = code
+      if code != 0:
+        assert one_line_error(code, err), (case, name, err[-1000:])
+        after = listing(path)
+        after.pop(workdir.LOCK_FILE, None)
+        assert after == before, (case, name, "changed files")
+      elif name == "load_run":
+        chex.assert_trees_all_equal(params, expected_params)
+      else:
+        summary = {k: v for k, v in summary_of(path).items() if k not in TIMING}
+        assert summary == {k: expected[k] for k in summary}, (case, name)
+        assert {"test_mse", "denoised_mse", "noisy_input_mse", "final_train_loss"} <= set(summary)
+        if name == "analyze":
+          assert set(expected) - set(summary) <= {"devices"}, case
+        else:
+          assert records_of(path) == expected_records, case
+  codes = list(outcomes.values())
+  print(f"{len(all_cases)} damaged workdirs, {len(codes)} commands: "
+        f"{codes.count(0)} ended in the undamaged result, {codes.count(2)} in exit 2")
+  # What a run itself can leave (a cut last line), and files no reader needs, cost nothing.
+  for case in ("torn metrics.jsonl", "delete the unread files", "delete summary.json",
+               "delete progress.npz"):
+    assert outcomes[(case, "dae")] == 0, case
+  assert outcomes[("delete the unread files", "analyze")] == 0
