@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import analysis, checkpoints, data, losses, models, parallel, train
+from aejax import analysis, checkpoints, data, losses, models, parallel, tensorboard_log, train
 from aejax import config as config_lib
 from aejax import errors
 from aejax.errors import UserError
@@ -184,6 +184,7 @@ def run(config, given=None, name="ae"):
   rates = []
   bar = tqdm.tqdm(range(start, config.epochs), initial=start, total=config.epochs,
                   desc=name, unit="epoch", dynamic_ncols=True)
+  board = tensorboard_log.ScalarLog(workdir, start)
   try:
     with deferred_signals() as received:
       for epoch in bar:
@@ -214,6 +215,7 @@ def run(config, given=None, name="ae"):
         history.append(record)
         with open(metrics_path, "a") as f:
           f.write(json.dumps(record) + "\n")
+        board.write(record)
         every = config.checkpoint_every
         if done == config.epochs or (every and done % every == 0) or received:
           checkpoints.save(mngr, done, state, run_key)
@@ -226,6 +228,7 @@ def run(config, given=None, name="ae"):
               f"with: --resume --workdir {workdir}")
   finally:
     bar.close()
+    board.close()
     mngr.wait_until_finished()
     mngr.close()
 
