@@ -253,6 +253,7 @@ function drawAxes() {
       const q = lo.slice(); q[axis] = pos(t, axis);
       const tickEnd = q.map((v, k) => v + off[k]);
       ctx.beginPath(); line(q, tickEnd); ctx.stroke();
+      if (axis === 2 && q[2] < -0.85) continue;  // the corner's label is z1's
       const label = project(q.map((v, k) => v + 2.6 * off[k]));
       ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillText(fmt(t), label[0], label[1]);
     }

@@ -37,10 +37,12 @@ def folder(workdir):
 class ScalarLog:
   """The per-epoch scalars of a training run. `resumed_from`: the epoch of the
   checkpoint a resumed run starts from (0 for a new run); events of later
-  epochs from an earlier process are purged."""
+  epochs from an earlier process are purged. The file name ends with the first
+  epoch it holds, so that two files started in the same second stay apart."""
 
   def __init__(self, workdir, resumed_from=0):
-    self.writer = SummaryWriter(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None)
+    self.writer = SummaryWriter(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None,
+                                filename_suffix=f".epoch{resumed_from + 1:06d}")
 
   def write(self, record):
     """Writes the scalars of one metrics.jsonl record at step record["epoch"]."""
