@@ -162,7 +162,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
     rows["corrupted"] = noisy
     rows["denoised"] = denoised
   rows["reconstruction"] = reconstruction
-  plots.save(plots.image_grid(rows, title=f"{kind}: {report.headline(config, out)} (per-pixel MSE, [0, 1] units)"),
+  plots.save(plots.image_grid(rows, title=f"{kind}\n{report.headline(config, out)} (per-pixel MSE, [0, 1] units)"),
              path("reconstructions.png"))
 
   by_epoch = dict(sorted(_read_progress(workdir).items()))

@@ -305,6 +305,6 @@ def curse(dims, contrasts, points):
   ax.set_xlabel("dimension d")
   ax.set_ylabel("(max - min) / min distance to a query")
   ax.legend(frameon=False)
-  ax.grid(alpha=0.25, lw=0.5, which="both")
+  ax.grid(alpha=0.25, lw=0.5)
   fig.suptitle("distances concentrate as the dimension grows")
   return fig

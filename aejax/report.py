@@ -55,7 +55,7 @@ def headline(config, summary):
   MSE of the corrupted test input beside that input's own MSE."""
   if getattr(config, "corruption", "none") != "none" and "denoised_mse" in summary:
     return (f"denoised MSE {summary['denoised_mse']:.4f} (corrupted input {summary['noisy_input_mse']:.4f}), "
-            f"clean-input MSE {summary['test_mse']:.4f}")
+            f"clean input {summary['test_mse']:.4f}")
   return f"test MSE {summary['test_mse']:.4f}"
 
 

@@ -69,7 +69,7 @@ def test_title_states_the_corruption_and_the_denoised_figure(page):
   title = re.search(r"<title>(.*?)</title>", text).group(1)
   assert title == re.search(r"<h1>(.*?)</h1>", text).group(1)
   assert title.startswith("DAE (masking, 30% of pixels)")
-  assert "denoised MSE 0.0489 (corrupted input 0.0568)" in title and "clean-input MSE 0.0432" in title
+  assert "denoised MSE 0.0489 (corrupted input 0.0568)" in title and "clean input 0.0432" in title
   assert "3-d code" in title and "7 epochs" in title
 
 
