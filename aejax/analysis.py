@@ -9,20 +9,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import corruptions, losses, metrics, pca, plots, report, train
+from aejax import corruptions, losses, metrics, pca, plots, report, tensorboard_log, train
 
 PROGRESS_FILE = "progress.npz"
 DENOISING_LEVELS = (0.1, 0.3, 0.5, 0.7)
 N_NEIGHBOURHOOD = 2000   # test digits for trustworthiness and continuity
-PICTURES = {
-    "reconstructions.png": "Test digits (one per class) and their reconstructions.",
+PICTURES = {  # each also as PDF (plots.vector_path)
+    "reconstructions.png": "Test digits (one per class) and their reconstructions; for a DAE also "
+                           "the corrupted digits and their reconstruction (denoised).",
     "progress.png": "The same test digits reconstructed at several epochs through training.",
-    "latent.png": "The codes of the test digits, coloured by class.",
+    "latent.png": "The codes of the test digits, coloured by class: the 3-d view beside the 2-d "
+                  "projections z1-z2, z1-z3 and z2-z3, every axis on the same scale.",
     "traversals.png": "Each row sweeps one code axis across the range the test codes occupy "
                       "(2nd to 98th percentile), the other axes held at the median code.",
-    "interpolation.png": "Decoded points on the straight line between the codes of two test digits.",
-    "curves.png": "Loss and test per-pixel MSE over the epochs.",
+    "interpolation.png": "Decoded points on the straight line between the codes of two test digits, "
+                         "with the two real digits at its ends.",
+    "curves.png": "Per-pixel MSE ([0, 1] units) of train and test over the epochs with PCA's as a "
+                  "reference, and the training objective in its own units.",
 }
+
+
+def outputs():
+  """Names of what `draw` writes into a workdir: each picture, its PDF,
+  report.html and the TensorBoard folder."""
+  return [*PICTURES, *(os.path.basename(plots.vector_path(p)) for p in PICTURES), "report.html",
+          tensorboard_log.FOLDER]
 
 
 def grid_indices(labels):
@@ -149,26 +160,29 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
 
 def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out,
          provenance=None):
-  """Every picture of PICTURES, and report.html."""
+  """Every picture of PICTURES (PNG and PDF), report.html, and TensorBoard's
+  images and embedding. `provenance` None: what summary.json records, if anything."""
   path = lambda name: os.path.join(workdir, name)
-  idx = grid_indices(dataset.test_labels)
+  kind = report.run_kind(config)
+  labels = dataset.test_labels
+  idx = grid_indices(labels)
   originals = test_pixels[idx]
   noisy, denoised, reconstruction = map(np.asarray, grid_rows(state, jnp.asarray(originals), eval_key))
   rows = {"original": originals}
   if config.corruption != "none":
-    rows[f"{config.corruption} {config.noise:g}"] = noisy
+    rows["corrupted"] = noisy
     rows["denoised"] = denoised
   rows["reconstruction"] = reconstruction
-  plots.image_grid(path("reconstructions.png"), rows,
-                   title=f"test per-pixel MSE {out['test_mse']:.4f} ([0, 1] units)")
+  plots.save(plots.image_grid(rows, title=f"{kind}\n{report.headline(config, out)} (per-pixel MSE, [0, 1] units)"),
+             path("reconstructions.png"))
 
-  by_epoch = sorted(_read_progress(workdir).items())
-  plots.image_grid(path("progress.png"),
-                   {"original": originals, **{f"epoch {e}": v for e, v in by_epoch}},
-                   title="reconstructions of the clean test digits through training")
+  by_epoch = dict(sorted(_read_progress(workdir).items()))
+  plots.save(plots.image_grid({"original": originals, **{f"epoch {e}": v for e, v in by_epoch.items()}},
+                              title=f"{kind}: the clean test digits reconstructed through training"),
+             path("progress.png"))
 
-  plots.latent_scatter(path("latent.png"), test_codes, dataset.test_labels,
-                       f"test codes ({config.latent_dim}-d), coloured by digit")
+  plots.save(plots.latent_scatter(test_codes, labels, f"{kind}: {len(test_codes)} test codes, "
+                                  "equal scale on every axis (code units)"), path("latent.png"))
 
   lo, mid, hi = np.percentile(test_codes, [2, 50, 98], axis=0)
   steps = np.linspace(0.0, 1.0, 10)
@@ -177,17 +191,34 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
     z = np.repeat(mid[None, :], len(steps), axis=0)
     z[:, axis] = lo[axis] + steps * (hi[axis] - lo[axis])
     traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = np.asarray(train.decode(state, z))
-  plots.image_grid(path("traversals.png"), traversal_rows, title="latent traversals, one row per code axis")
+  plots.save(plots.image_grid(traversal_rows, title=f"{kind}: latent traversals, one row per code axis"),
+             path("traversals.png"))
 
   a, b = idx[0], idx[1]
   za, zb = test_codes[a], test_codes[b]
-  line = za[None, :] + np.linspace(0.0, 1.0, 10)[:, None] * (zb - za)[None, :]
-  labels = dataset.test_labels
-  plots.image_grid(path("interpolation.png"), {"decoded": np.asarray(train.decode(state, line))},
-                   title=f"from the code of a {labels[a]} to the code of a {labels[b]}")
+  line = za[None, :] + steps[:, None] * (zb - za)[None, :]
+  decoded = np.asarray(train.decode(state, line))
+  plots.save(plots.image_grid(
+      {"decoded": np.concatenate([test_pixels[a][None], decoded, test_pixels[b][None]])},
+      title=f"{kind}: decoded points on the line from the code of a test {labels[a]} to that of a "
+            f"test {labels[b]}, the two real digits at its ends",
+      col_labels=["real"] + ["t = 0"] + [""] * (len(steps) - 2) + ["t = 1", "real"]),
+      path("interpolation.png"))
 
-  plots.loss_curves(path("curves.png"), history, f"{config.loss} loss")
+  plots.save(plots.loss_curves(history, config.loss, f"{kind}: training curves",
+                               pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim),
+             path("curves.png"))
 
-  report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir,
-               test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],
-               labels[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)], provenance)
+  if provenance is None:
+    provenance = report.read_recorded_provenance(workdir)
+  shown = metrics.subset(len(test_codes), N_NEIGHBOURHOOD)
+  view = report.view_data(test_codes[shown], labels[shown], dataset.test_images[shown],
+                          np.asarray(train.reconstruct(state, jnp.asarray(test_pixels[shown]))))
+  report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir, view, provenance, history)
+
+  step = history[-1]["epoch"] if history else config.epochs
+  tensorboard_log.write_analysis(
+      workdir, step, {"reconstructions": rows, "traversals": traversal_rows},
+      originals, by_epoch, test_codes[shown], labels[shown], test_pixels[shown], np.array(view["mse"]),
+      "| | |\n| --- | --- |\n" + "".join(f"| {k} | {v} |\n"
+                                          for k, v in report.provenance_rows(config, provenance, history)))

@@ -23,7 +23,8 @@ import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import analysis, checkpoints, data, losses, models, parallel, provenance, train
+from aejax import (analysis, checkpoints, data, losses, models, parallel, provenance,
+                   tensorboard_log, train)
 from aejax import errors
 from aejax.errors import UserError
 from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records,  # pylint: disable=unused-import
@@ -258,6 +259,7 @@ def train_loop(run, on_epoch=None):
   progress_epochs = set(analysis.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size
   progress = Progress(run)
+  board = tensorboard_log.ScalarLog(run.workdir, run.start) if records.writer else None
   try:
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
@@ -294,6 +296,8 @@ def train_loop(run, on_epoch=None):
             analysis.record_progress(records.path, done, reconstructions)
         run.history.append(record)
         records.append_metrics(record)
+        if board is not None:
+          board.write(record)
         every = config.checkpoint_every
         stop = parallel.any_process(received)  # every process stops after the same epoch
         if done == config.epochs or (every and done % every == 0) or stop:
@@ -309,6 +313,8 @@ def train_loop(run, on_epoch=None):
               f"with: --resume --workdir {run.workdir}")
   finally:
     progress.close()
+    if board is not None:
+      board.close()
     mngr.wait_until_finished()
 
 

@@ -56,7 +56,7 @@ def run(args):
             f"AE codes ({codes.shape[1]}-d, {source})": (codes.shape[1], relative_contrast(codes))}
   out_dir = args.out or "."
   os.makedirs(out_dir, exist_ok=True)
-  plots.curse(os.path.join(out_dir, "curse.png"), DIMS, contrasts, points)
+  plots.save(plots.curse(DIMS, contrasts, points), os.path.join(out_dir, "curse.png"))
   result = {"dims": list(DIMS), "uniform_relative_contrast": contrasts,
             "points": {k: {"dim": d, "relative_contrast": v} for k, (d, v) in points.items()}}
   with open(os.path.join(out_dir, "curse.json"), "w") as f:

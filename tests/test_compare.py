@@ -1,0 +1,91 @@
+"""experiments/compare.py on run folders of known content, and its refusals."""
+import json
+import os
+import re
+
+import pytest
+
+from test_cli import script
+
+CONFIG = {"experiment": "dae", "workdir": None, "epochs": 3, "batch_size": 32, "lr": 0.001, "seed": 0,
+          "latent_dim": 3, "loss": "mse", "corruption": "gaussian", "noise": 0.5, "resume": False}
+
+
+def make_run(folder, config=None, summary=None, test_mse=(0.08, 0.06, 0.05)):
+  os.makedirs(folder)
+  with open(os.path.join(folder, "config.json"), "w") as f:
+    json.dump({**CONFIG, "workdir": folder, **(config or {})}, f)
+  if summary is not None:
+    with open(os.path.join(folder, "summary.json"), "w") as f:
+      json.dump(summary, f)
+  with open(os.path.join(folder, "metrics.jsonl"), "w") as f:
+    for epoch, mse in enumerate(test_mse, 1):
+      f.write(json.dumps({"epoch": epoch, "train_loss": 4 * mse, "train_mse": mse + 0.01, "test_mse": mse,
+                          "grad_norm": 1.0}) + "\n")
+  return folder
+
+
+@pytest.fixture
+def runs(tmp_path):
+  a = make_run(str(tmp_path / "a" / "dae-1"), summary={"test_mse": 0.05, "pca_test_mse": 0.0518,
+                                                      "denoised_mse": 0.039, "knn_accuracy": 0.78})
+  b = make_run(str(tmp_path / "b" / "dae-1"), {"noise": 0.3, "seed": 1},
+               {"test_mse": 0.045, "pca_test_mse": 0.0518, "denoised_mse": 0.041, "knn_accuracy": 0.75},
+               test_mse=(0.07, 0.05, 0.045))
+  c = make_run(str(tmp_path / "ae-2"), {"experiment": "ae", "corruption": None, "noise": None}, None,
+               test_mse=(0.09,))
+  with open(os.path.join(c, "config.json")) as f:
+    config = json.load(f)
+  del config["corruption"], config["noise"]   # a plain AE's config.json has neither
+  with open(os.path.join(c, "config.json"), "w") as f:
+    json.dump(config, f)
+  return [a, b, c]
+
+
+def test_compare_tables_the_runs_and_what_differs(runs, tmp_path, capsys):
+  out = str(tmp_path / "out")
+  result = script("compare")([*runs, "--out", out])
+  assert result["differing"] == ["corruption", "experiment", "noise", "seed"]   # not workdir, not epochs
+  assert result["shared"]["epochs"] == 3 and "workdir" not in result["shared"]
+  names = [r["name"] for r in result["runs"]]
+  assert names == [os.path.normpath(runs[0]), os.path.normpath(runs[1]), "ae-2"]   # two share "dae-1"
+  assert [r["config"]["noise"] for r in result["runs"]] == [0.5, 0.3, 0.0]
+  assert [r["config"]["corruption"] for r in result["runs"]] == ["gaussian", "gaussian", "none"]
+  assert [r["metrics"]["denoised_mse"] for r in result["runs"]] == [0.039, 0.041, None]
+  assert [r["finished"] for r in result["runs"]] == [True, True, False]
+  assert [m["key"] for m in result["metrics"]] == ["test_mse", "pca_test_mse", "denoised_mse", "knn_accuracy"]
+  printed = capsys.readouterr().out
+  with open(os.path.join(out, "compare.md")) as f:
+    markdown = f.read()
+  assert markdown in printed
+  assert markdown.splitlines()[0] == ("| run | corruption | experiment | noise | seed | test MSE | PCA test MSE | "
+                                      "denoised MSE | 5-NN acc. |")
+  assert "| ae-2 (unfinished) | none | ae | 0 | 0 | - | - | - | - |" in markdown
+  assert "[0, 1] units" in markdown
+  with open(os.path.join(out, "compare.json")) as f:
+    assert json.load(f) == json.loads(json.dumps(result))
+  with open(os.path.join(out, "compare.html")) as f:
+    page = f.read()
+  assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page, re.I)
+  assert page.count('src="data:image/png;base64,') == 1 and "<td>0.039</td>" in page
+  for name in ("compare_curves.png", "compare_curves.pdf"):
+    assert os.path.getsize(os.path.join(out, name)) > 1000
+
+
+def test_compare_refuses_what_is_no_run(runs, tmp_path, capsys):
+  damaged = make_run(str(tmp_path / "damaged"), summary={})
+  with open(os.path.join(damaged, "summary.json"), "w") as f:
+    f.write('{"test_mse": 0.0')
+  cases = [
+      ([runs[0], str(tmp_path)], "not a run folder (no config.json)"),
+      ([runs[0], damaged], "summary.json: not valid JSON"),
+      ([runs[0], "--out", runs[1]], "holds a training run"),
+      ([], "the following arguments are required: runs"),
+  ]
+  for argv, message in cases:
+    with pytest.raises(SystemExit) as e:
+      script("compare")(argv)
+    assert e.value.code == 2, argv
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+  assert sorted(os.listdir(runs[1])) == ["config.json", "metrics.jsonl", "summary.json"]   # untouched
