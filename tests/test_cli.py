@@ -38,7 +38,7 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
   assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
   assert sorted(os.listdir(workdir)) == sorted(
       [".lock", "checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz",
-       "report.html", *analysis.PICTURES])
+       *analysis.outputs()])
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = [json.loads(line) for line in f]
   assert [r["epoch"] for r in lines] == [1, 2, 3]
