@@ -1,13 +1,16 @@
 """The experiment scripts end to end: what a run writes, resume, and every user error."""
 import importlib.util
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
-from aejax import analysis, config
+from aejax import analysis, cli, config, data, experiment
 from conftest import ROOT, fake_mnist, write_idx
 
 SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
@@ -55,6 +58,12 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
   with open(os.path.join(workdir, "config.json")) as f:
     assert json.load(f)["experiment"] == "dae"
   assert os.listdir(os.path.join(workdir, "checkpoints")) == ["3"]
+
+
+def test_help_gives_each_flag_one_default():
+  text = " ".join(cli.make_parser(config.DAEConfig).format_help().split())
+  assert "runs/) (default: None)" not in text and "(default: a new folder under runs/)" in text
+  assert text.count("default:") == len(config.DAEConfig.__dataclass_fields__)
 
 
 def test_help_shows_defaults():
@@ -139,3 +148,63 @@ def test_bad_idx_in_a_real_process_prints_no_traceback(tmp_path, mnist_dir):
   assert done.returncode == 2
   assert "Traceback" not in done.stderr
   assert "t10k-images-idx3-ubyte: wrong magic number" in done.stderr.strip().splitlines()[-1]
+
+
+class Terminal(io.StringIO):
+  def isatty(self):
+    return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(monkeypatch):
+  run = types.SimpleNamespace(name="dae", start=0, config=config.DAEConfig(epochs=4, log_every=2))
+  records = [{"epoch": e, "train_loss": 0.9, "train_mse": 0.125, "test_mse": 0.5 if e % 2 == 0 else None,
+              "test_denoised_mse": 0.25 if e % 2 == 0 else None, "seconds": 0.5} for e in range(1, 5)]
+  for stdout in (io.StringIO(), Terminal()):
+    monkeypatch.setattr(sys, "stdout", stdout)
+    progress = experiment.Progress(run)
+    for record in records:
+      progress.update(record)
+    progress.close()
+    text = stdout.getvalue()
+    if stdout.isatty():
+      # Side by side, one unit: the denoised per-pixel MSE of training and of the test split.
+      assert "\r" in text and "train_denoised_mse=0.1250, test_denoised_mse=0.2500" in text
+      assert "loss" not in text
+    else:
+      assert "\r" not in text and text.splitlines() == [
+          f"dae epoch {e}/4: train_denoised_mse 0.12500, test_denoised_mse 0.25000 (per-pixel MSE, "
+          "[0, 1] units); 0.50 s" for e in (2, 4)]
+
+
+def test_a_partial_tfds_folder_is_not_prepared_and_says_nothing(tmp_path, caplog):
+  (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)
+  with caplog.at_level(logging.INFO):
+    assert data.tfds_prepared(str(tmp_path)) is False
+  assert not [r for r in caplog.records if r.name == "absl"], caplog.text
+
+
+def test_analysis_of_a_bce_bfloat16_adamw_2d_dae_with_noise_above_1(capsys, tmp_path, mnist_dir):
+  """The analysis through the command line beyond the reference settings; the
+  DAE's headline (summary, last line, denoising table) is one number."""
+  workdir = str(tmp_path / "run")
+  summary = script("dae")(["--workdir", workdir, "--data-dir", mnist_dir, "--epochs", "2", "--batch-size", "32",
+                           "--widths", "32,8", "--loss", "bce", "--dtype", "bfloat16", "--decoupled",
+                           "--latent-dim", "2", "--noise", "1.5", "--eval-every", "0"])
+  last = capsys.readouterr().out.strip().splitlines()[-1]
+  with open(os.path.join(workdir, "config.json")) as f:
+    saved = json.load(f)
+  assert (saved["loss"], saved["dtype"], saved["decoupled"], saved["latent_dim"], saved["noise"]) == (
+      "bce", "bfloat16", True, 2, 1.5)
+  for key in SUMMARY_KEYS | DAE_KEYS - {"corruption"}:
+    assert summary[key] == summary[key] and summary[key] is not None, key   # not NaN
+  gaussian = [r for r in summary["denoising"] if r["corruption"] == "gaussian"]
+  assert [r["level"] for r in gaussian] == [0.1, 0.3, 0.5, 0.7, 1.5]
+  assert 0 < summary["test_mse"] < 1 and summary["noisy_input_mse"] > gaussian[3]["noisy_input_mse"]
+  trained = [r for r in gaussian if r["level"] == 1.5]
+  assert [(r["noisy_input_mse"], r["denoised_mse"]) for r in trained] == [
+      (summary["noisy_input_mse"], summary["denoised_mse"])]
+  assert f"per-pixel MSE {summary['noisy_input_mse']:.5f} -> {summary['denoised_mse']:.5f}" in last
+  assert last.startswith("denoising (gaussian 1.5):")
+  again = script("analyze")([workdir])
+  assert again == json.loads(json.dumps(summary))
+  assert capsys.readouterr().out.strip().splitlines()[-1] == last

@@ -3,6 +3,7 @@ fuzzed flags, determinism."""
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,20 +28,26 @@ def data_dir(tmp_path_factory):
   return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
 
 
-def args(workdir, data_dir, *extra):
-  return [sys.executable, SCRIPT, "--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS),
-          "--batch-size", "32", "--checkpoint-every", "4", "--noise", "0.3", *extra]
+def flags(workdir, data_dir, *extra):
+  return ["--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS), "--batch-size", "32",
+          "--checkpoint-every", "4", "--noise", "0.3", "--no-analysis", *extra]
 
 
-def run(cmd):
-  return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": ROOT})
+def call(capsys, name, argv):
+  """(exit status, stdout, stderr) of an experiment script run in this process."""
+  try:
+    script(name)(argv)
+    code = 0
+  except SystemExit as e:
+    code = e.code
+  out, err = capsys.readouterr()
+  return code, out, err
 
 
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory, data_dir):
   workdir = tmp_path_factory.mktemp("straight") / "run"
-  done = run(args(workdir, data_dir))
-  assert done.returncode == 0, done.stderr[-2000:]
+  script("dae")(flags(workdir, data_dir))
   return workdir
 
 
@@ -73,94 +80,115 @@ def finished_checkpoints(workdir):
     return []
 
 
-def start_and_kill(workdir, data_dir, sig, after_lines, extra_delay=0.0, after_checkpoint=False):
-  """Starts a run, waits for its `after_lines`-th metrics line (and a finished
-  checkpoint, if asked), then `extra_delay` seconds, and sends `sig`."""
-  proc = subprocess.Popen(args(workdir, data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONPATH": ROOT})
+def start_and_kill(workdir, data_dir, sig, after_lines, after_checkpoint=False):
+  """Starts a run in a process, waits for its `after_lines`-th metrics line (and a
+  finished checkpoint, if asked), holds it there (SIGSTOP), sends `sig` and lets it
+  go on. Returns (exit status, stdout, stderr, metrics lines when it was held):
+  the moment is set by the run's progress, not by the clock."""
+  proc = subprocess.Popen([sys.executable, SCRIPT, *flags(workdir, data_dir)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": ROOT})
   deadline = time.time() + 200
   ready = lambda: metrics_lines(workdir) >= after_lines and (
       not after_checkpoint or finished_checkpoints(workdir))
   while not ready() and proc.poll() is None and time.time() < deadline:
-    time.sleep(0.005)
-  time.sleep(extra_delay)
+    time.sleep(0.002)
+  proc.send_signal(signal.SIGSTOP)
+  held_at = metrics_lines(workdir)
   proc.send_signal(sig)
+  proc.send_signal(signal.SIGCONT)
   out, err = proc.communicate(timeout=200)
-  return proc.returncode, out, err
+  assert after_lines <= held_at < EPOCHS, f"held after {held_at} epochs: {err[-2000:]}"
+  return proc.returncode, out, err, held_at
 
 
 def assert_same_result(resumed, straight):
   a, b = summary(resumed), summary(straight)
-  for key in ("final_train_loss", "test_mse", "denoised_mse", "noisy_input_mse", "knn_accuracy"):
+  for key in ("final_train_loss", "test_mse", "denoised_mse", "noisy_input_mse"):
     assert a[key] == b[key], key
   chex.assert_trees_all_equal(final_params(resumed), final_params(straight))
   progress = [dict(np.load(os.path.join(w, "progress.npz"))) for w in (resumed, straight)]
   chex.assert_trees_all_equal(*progress)   # the resumed run redid what came after its checkpoint
 
 
-def test_sigterm_checkpoints_and_resumes_to_the_uninterrupted_result(tmp_path, data_dir, straight):
+def test_sigterm_checkpoints_and_resumes_to_the_uninterrupted_result(capsys, tmp_path, data_dir, straight):
   workdir = tmp_path / "run"
-  code, _, err = start_and_kill(workdir, data_dir, signal.SIGTERM, after_lines=3)
+  code, _, err, held_at = start_and_kill(workdir, data_dir, signal.SIGTERM, after_lines=3)
   assert code == 3, err[-2000:]
   last = err.strip().splitlines()[-1]
   assert "interrupted: SIGTERM after epoch" in last and "--resume" in last and "Traceback" not in err
   stopped_at = int(last.split("after epoch ")[1].split(";")[0])
-  assert stopped_at < EPOCHS and metrics_lines(workdir) == stopped_at
+  assert stopped_at in (held_at, held_at + 1)   # the epoch in flight when the signal came
+  assert metrics_lines(workdir) == stopped_at
   assert str(stopped_at) in os.listdir(workdir / "checkpoints")
-  done = run([sys.executable, SCRIPT, "--workdir", str(workdir), "--resume"])
-  assert done.returncode == 0, done.stderr[-2000:]
-  assert f"resumed from the checkpoint of epoch {stopped_at}" in done.stdout
+  code, out, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume"])
+  assert code == 0, err[-2000:]
+  assert f"resumed from the checkpoint of epoch {stopped_at}" in out
   assert_same_result(workdir, straight)
 
 
 def test_sigint_is_handled_like_sigterm(tmp_path, data_dir):
-  code, _, err = start_and_kill(tmp_path / "run", data_dir, signal.SIGINT, after_lines=2)
+  code, _, err, _ = start_and_kill(tmp_path / "run", data_dir, signal.SIGINT, after_lines=2)
   assert code == 3 and "interrupted: SIGINT after epoch" in err and "Traceback" not in err
 
 
-def test_sigkill_at_a_random_moment_resumes_to_the_uninterrupted_result(tmp_path, data_dir, straight):
+def test_sigkill_at_a_random_moment_resumes_to_the_uninterrupted_result(capsys, tmp_path, data_dir,
+                                                                        straight):
   workdir = tmp_path / "run"
-  delay = random.Random().uniform(0.0, 0.2)
-  code, _, _ = start_and_kill(workdir, data_dir, signal.SIGKILL, after_lines=5, extra_delay=delay,
-                              after_checkpoint=True)
+  after = random.Random().randint(5, EPOCHS - 5)
+  code, _, _, held_at = start_and_kill(workdir, data_dir, signal.SIGKILL, after_lines=after,
+                                       after_checkpoint=True)
   assert code == -signal.SIGKILL
-  done = run([sys.executable, SCRIPT, "--workdir", str(workdir), "--resume"])
-  assert done.returncode == 0, f"killed {delay:.3f} s after a checkpoint: {done.stderr[-2000:]}"
+  code, _, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume"])
+  assert code == 0, f"killed after {held_at} epochs: {err[-2000:]}"
   assert_same_result(workdir, straight)
 
 
-def test_corrupted_newest_checkpoint_is_skipped_with_a_warning(tmp_path, data_dir, straight):
+def test_corrupted_newest_checkpoint_is_set_aside_and_trained_again(capsys, tmp_path, straight):
+  # The newest checkpoint (epoch 30) is unreadable: the resume starts from the one
+  # before and must write epoch 30 again, not keep the unreadable one.
   workdir = tmp_path / "run"
-  code, _, _ = start_and_kill(workdir, data_dir, signal.SIGTERM, after_lines=9)
-  assert code == 3
+  shutil.copytree(straight, workdir)
   steps = sorted(map(int, finished_checkpoints(workdir)))
-  assert len(steps) >= 2
-  newest = workdir / "checkpoints" / str(steps[-1])
+  assert steps[-1] == EPOCHS and len(steps) >= 2
+  newest = workdir / "checkpoints" / str(EPOCHS)
   for root, _, files in os.walk(newest):
     for name in files:
       if name != "_CHECKPOINT_METADATA":
         with open(os.path.join(root, name), "wb") as f:
           f.write(b"garbage")
-  done = run([sys.executable, SCRIPT, "--workdir", str(workdir), "--resume"])
-  assert done.returncode == 0, done.stderr[-2000:]
-  assert f"warning: checkpoint {newest} is unusable" in done.stderr
-  assert f"resumed from the checkpoint of epoch {steps[-2]}" in done.stdout
+  code, out, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume"])
+  assert code == 0, err[-2000:]
+  assert f"warning: checkpoint {newest} is unusable" in err
+  assert f"resumed from the checkpoint of epoch {steps[-2]}" in out
+  assert os.path.isdir(workdir / "checkpoints" / f"unusable-{EPOCHS}")   # kept, not deleted
   assert_same_result(workdir, straight)
 
 
-def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, data_dir):
+def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(capsys, tmp_path, data_dir):
   workdir = tmp_path / "run"
-  done = run([sys.executable, SCRIPT, "--workdir", str(workdir), "--data-dir", data_dir, "--epochs", "5",
-              "--batch-size", "32", "--checkpoint-every", "1", "--lr", "1e30"])
-  assert done.returncode == 4, done.stderr[-2000:]
-  last = done.stderr.strip().splitlines()[-1]
-  assert "diverged: the loss or the parameters became NaN or infinite in epoch" in last
-  assert not os.path.exists(workdir / "summary.json")
-  saved = [s for s in os.listdir(workdir / "checkpoints") if s.isdigit()]
-  mngr = checkpoints.manager(str(workdir))
+  common = ["--data-dir", data_dir, "--batch-size", "32", "--checkpoint-every", "1", "--no-analysis"]
+  code, _, err = call(capsys, "dae", ["--workdir", str(tmp_path / "at_once"), "--epochs", "2",
+                                      "--lr", "1e30", *common])
+  assert code == 4 and "in epoch 1; no checkpoint was written" in err.strip().splitlines()[-1], err
+  assert not os.path.exists(tmp_path / "at_once" / "summary.json")
+  assert not finished_checkpoints(tmp_path / "at_once")
+
+  assert call(capsys, "dae", ["--workdir", str(workdir), "--epochs", "2", *common])[0] == 0
+  with open(workdir / "config.json") as f:
+    saved = json.load(f)
+  with open(workdir / "config.json", "w") as f:   # the same run, now with a step size that diverges
+    json.dump({**saved, "lr": 1e30}, f)
+  before = summary(workdir)
+  code, _, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume", "--epochs", "4"])
+  assert code == 4, err[-2000:]
+  assert err.strip().splitlines()[-1].endswith(
+      "diverged: the loss or the parameters became NaN or infinite in epoch 3; the checkpoint of "
+      "epoch 2 holds the last good state")
+  assert sorted(map(int, finished_checkpoints(workdir))) == [1, 2]   # nothing non-finite written
   state, key, _ = experiment.build(config.DAEConfig(lr=1e30))
-  if saved:  # every checkpoint that was written is finite
-    checkpoints.restore(mngr, state, key)
+  _, _, epoch = checkpoints.restore(checkpoints.manager(str(workdir)), state, key)
+  assert epoch == 2 and "unusable" not in capsys.readouterr().err
+  assert summary(workdir) == before
 
 
 FLAGS = {f.name: f for f in __import__("dataclasses").fields(config.DAEConfig)}
@@ -175,6 +203,17 @@ def parses(kind, text):
     return True
   except ValueError:
     return False
+
+
+def valid_widths(text):
+  """Whether --widths accepts `text`: positive integers as int() reads them, comma-separated."""
+  return all(parses(int, p) and int(p) > 0 for p in text.split(","))
+
+
+def test_the_widths_filter_agrees_with_int():
+  # str.isdigit accepts digits such as superscripts that int() rejects.
+  assert not valid_widths("\u00b2") and not valid_widths("1,\u00b9")
+  assert valid_widths("128,64") and valid_widths(" 12") and not valid_widths("0") and not valid_widths("")
 
 
 def bad_values():
@@ -193,8 +232,7 @@ def bad_values():
   choice = st.sampled_from(["loss", "corruption", "data_source", "dtype"]).flatmap(
       lambda name: st.tuples(st.just(name), st.text(max_size=10).filter(
           lambda t: t not in FLAGS[name].metadata["choices"])))
-  widths = st.tuples(st.just("widths"), st.text(max_size=10).filter(
-      lambda t: not all(p.strip().isdigit() and int(p) > 0 for p in t.split(","))))
+  widths = st.tuples(st.just("widths"), st.text(max_size=10).filter(lambda t: not valid_widths(t)))
   return st.one_of(numeric, nonpositive, negative, noise, lr, choice, widths)
 
 
@@ -211,7 +249,7 @@ def test_fuzzed_flags_exit_2_naming_the_flag(capsys, tmp_path, pair):
 
 def test_same_seed_same_metrics_other_seed_other_params(tmp_path, data_dir):
   main = script("ae")
-  common = ["--data-dir", data_dir, "--epochs", "3", "--batch-size", "32"]
+  common = ["--data-dir", data_dir, "--epochs", "3", "--batch-size", "32", "--no-analysis"]
   a = main(common + ["--workdir", str(tmp_path / "a")])
   b = main(common + ["--workdir", str(tmp_path / "b")])
   c = main(common + ["--workdir", str(tmp_path / "c"), "--seed", "1"])
