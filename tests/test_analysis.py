@@ -90,11 +90,12 @@ def recorded_figures():
     fig.drawn_texts = []
     title = fig._suptitle.get_text() if fig._suptitle else ""
     scales = []
-    for ax in fig.axes:
-      if ax.name == "rectilinear" and not ax.get_images():
-        fig.canvas.draw()
-        (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (1, 1)])
-        scales.append((fig.dpi / abs(x1 - x0), fig.dpi / abs(y1 - y0)))
+    plain = [ax for ax in fig.axes if ax.name == "rectilinear" and not ax.get_images()]
+    if plain:
+      fig.canvas.draw()   # settles the aspect-constrained axes
+    for ax in plain:
+      (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (1, 1)])
+      scales.append((fig.dpi / abs(x1 - x0), fig.dpi / abs(y1 - y0)))
     images = [np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()]
     size = tuple(fig.get_size_inches())
     save(fig, path)
