@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import analysis, checkpoints, data, losses, models, parallel, train
+from aejax import analysis, checkpoints, data, models, objectives, parallel, train
 from aejax import config as config_lib
 from aejax import errors
 from aejax.errors import UserError
@@ -123,7 +123,7 @@ def read_metrics(path, up_to_epoch):
 def build(config):
   """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions."""
-  objective = losses.OBJECTIVES[config.loss]
+  objective = objectives.OBJECTIVES[config.loss]
   model = models.ARCHITECTURES[config.architecture](
       widths=config.hidden_widths, latent_dim=config.latent_dim, output=objective.output,
       dtype=jnp.dtype(config.dtype))
