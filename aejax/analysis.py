@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import corruptions, losses, metrics, pca, plots, report, train
+from aejax import corruptions, losses, metrics, pca, plots, report, stacked, train
+from aejax.objectives import variational
 
 PROGRESS_FILE = "progress.npz"
 DENOISING_LEVELS = (0.1, 0.3, 0.5, 0.7)
@@ -103,6 +104,8 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   test = jax.device_get(test)
   out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
+  if config.variational and config.loss == "bce":
+    out["test_negative_elbo"] = float(variational.negative_elbo(state, jnp.asarray(test_pixels), eval_key))
   if config.corruption != "none":
     out.update(corruption=config.corruption, noise=config.noise,
                noisy_input_mse=float(test["noisy_input_mse"]),
@@ -131,6 +134,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
                       "denoised_mse": denoised_mse,
                       "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
     out["denoising"] = table
+  out.update(stacked.read_records(workdir))
 
   draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
   return out
@@ -176,6 +180,10 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
                    title=f"from the code of a {labels[a]} to the code of a {labels[b]}")
 
   plots.loss_curves(path("curves.png"), history, f"{config.loss} loss")
+  if config.variational:
+    plots.image_grid(path("prior_samples.png"), {"decoded": np.asarray(train.decode(
+        state, variational.prior_samples(eval_key, 10, config.latent_dim)))},
+                     title="decoded from codes drawn from the prior N(0, I)")
 
   report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir,
                test_codes[metrics.subset(len(test_codes), N_NEIGHBOURHOOD)],

@@ -83,7 +83,7 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
       objective=objectives.OBJECTIVES[objective] if isinstance(objective, str) else objective,
       corruption=corruptions.CORRUPTIONS[corruption] if isinstance(corruption, str) else corruption,
       regularisers=tuple((name, fn) for name, (fn, _) in regularisers.items()),
-      hparams={k: jnp.asarray(v, jnp.float32) for k, v in values.items()})
+      hparams={k: jnp.array(v, jnp.float32) for k, v in values.items()})
 
 
 def as_pixels(images):

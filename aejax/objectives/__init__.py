@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from aejax import losses
 from aejax.objectives.reconstruction import BCE, MSE, OBJECTIVES, Objective
 
-__all__ = ["BCE", "MSE", "OBJECTIVES", "Forward", "Objective", "loss"]
+__all__ = ["BCE", "MSE", "OBJECTIVES", "Forward", "Objective", "find", "loss"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,22 +51,25 @@ class Forward:
   hparams: Mapping[str, jax.Array]
 
   def find(self, name):
-    """Every value sown under `name` anywhere in the model, in tree order: a tuple of arrays."""
-    found = []
-
-    def walk(tree):
-      for k in sorted(tree):
-        if k == name and isinstance(tree[k], tuple):
-          found.extend(tree[k])
-        elif isinstance(tree[k], Mapping):
-          walk(tree[k])
-    walk(self.sown)
-    return tuple(found)
+    """Every value the encoder sowed under `name`: a tuple of arrays (see `find`)."""
+    return find(self.sown, name)
 
   @property
   def hidden(self):
     """The encoder's hidden activations (sown as `hidden` after each hidden nonlinearity)."""
     return self.find("hidden")
+
+
+def find(sown, name):
+  """Every value sown under `name` anywhere in an `intermediates` tree, in tree
+  order (keys sorted at each level): a tuple of arrays."""
+  found = []
+  for k in sorted(sown):
+    if k == name and isinstance(sown[k], tuple):
+      found.extend(sown[k])
+    elif isinstance(sown[k], Mapping):
+      found.extend(find(sown[k], name))
+  return tuple(found)
 
 
 def loss(apply_fn, objective, corruption, regularisers, hparams, params, batch, key):
