@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import corruptions, losses, metrics, pca, plots, report, tensorboard_log, train
+from aejax import corruptions, losses, metrics, pca, plots, report, stacked, tensorboard_log, train
+from aejax.objectives import variational
 
 PROGRESS_FILE = "progress.npz"
 DENOISING_LEVELS = (0.1, 0.3, 0.5, 0.7)
@@ -29,10 +30,20 @@ PICTURES = {  # each also as PDF (plots.vector_path)
 }
 
 
-def outputs():
+PRIOR_SAMPLES = {"prior_samples.png": "Digits decoded from codes drawn from the prior N(0, I) "
+                                      "(variational models)."}
+
+
+def pictures(config):
+  """{file name: caption} of the pictures of a run of `config`."""
+  return {**PICTURES, **(PRIOR_SAMPLES if getattr(config, "variational", False) else {})}
+
+
+def outputs(config=None):
   """Names of what `draw` writes into a workdir: each picture, its PDF,
   report.html and the TensorBoard folder."""
-  return [*PICTURES, *(os.path.basename(plots.vector_path(p)) for p in PICTURES), "report.html",
+  names = pictures(config)
+  return [*names, *(os.path.basename(plots.vector_path(p)) for p in names), "report.html",
           tensorboard_log.FOLDER]
 
 
@@ -126,6 +137,8 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   if test is None:
     test = train.evaluate(state, jnp.asarray(dataset.test_images), eval_key)
   out = test_metrics(config, test)
+  if config.variational and config.loss == "bce":
+    out["test_negative_elbo"] = float(variational.negative_elbo(state, jnp.asarray(test_pixels), eval_key))
 
   train_codes = np.asarray(train.encode(state, dataset.train_images), np.float64)
   test_codes = np.asarray(train.encode(state, dataset.test_images), np.float64)
@@ -153,6 +166,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
                       "denoised_mse": denoised_mse,
                       "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
     out["denoising"] = table
+  out.update(stacked.read_records(workdir))
 
   draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
   return out
@@ -208,13 +222,18 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   plots.save(plots.loss_curves(history, config.loss, f"{kind}: training curves",
                                pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim),
              path("curves.png"))
+  if config.variational:
+    plots.save(plots.image_grid({"decoded": np.asarray(train.decode(
+        state, variational.prior_samples(eval_key, 10, config.latent_dim)))},
+        title=f"{kind}: decoded from codes drawn from the prior N(0, I)"), path("prior_samples.png"))
 
   if provenance is None:
     provenance = report.read_recorded_provenance(workdir)
   shown = metrics.subset(len(test_codes), N_NEIGHBOURHOOD)
   view = report.view_data(test_codes[shown], labels[shown], dataset.test_images[shown],
                           np.asarray(train.reconstruct(state, jnp.asarray(test_pixels[shown]))))
-  report.write(path("report.html"), config, dataset.source, out, PICTURES, workdir, view, provenance, history)
+  report.write(path("report.html"), config, dataset.source, out, pictures(config), workdir, view,
+               provenance, history)
 
   step = history[-1]["epoch"] if history else config.epochs
   tensorboard_log.write_analysis(

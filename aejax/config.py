@@ -2,12 +2,18 @@
 
 A field's `help` metadata is its flag's help; `choices` restricts its values. A
 config is validated as a whole by `check`, which names the offending flag.
+
+A variant is a config: its regularisers are the fields made with `weight(fn, ...)`
+(the flag sets the weight; 0 leaves the term out), and its other continuous
+settings the fields made with `hparam` (traced in the train state, like every
+weight and the noise level; see aejax.objectives).
 """
 import dataclasses
 import typing
 from typing import Optional
 
-from aejax import corruptions, data, losses, models
+from aejax import corruptions, data, models, objectives
+from aejax.objectives import contractive, sparse, variational
 from aejax.errors import UserError
 
 
@@ -17,6 +23,29 @@ class ConfigError(UserError):
 
 def option(default, help, choices=None):  # pylint: disable=redefined-builtin
   return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+def weight(regulariser, default, help):  # pylint: disable=redefined-builtin
+  """A field that weighs `regulariser` (aejax.objectives.Forward -> scalar) in the
+  loss, under the field's name; non-negative; 0 leaves the term out."""
+  return dataclasses.field(default=default, metadata={"help": help, "regulariser": regulariser})
+
+
+def hparam(default, help):  # pylint: disable=redefined-builtin
+  """A continuous setting a regulariser reads from `forward.hparams[name]`."""
+  return dataclasses.field(default=default, metadata={"help": help, "hparam": True})
+
+
+def regularisers(config):
+  """{name: (fn, weight)} of the config's regularisers with a non-zero weight."""
+  return {f.name: (f.metadata["regulariser"], getattr(config, f.name))
+          for f in dataclasses.fields(config)
+          if "regulariser" in f.metadata and getattr(config, f.name) != 0}
+
+
+def hparams(config):
+  """{name: value} of the config's `hparam` fields."""
+  return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.metadata.get("hparam")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +61,7 @@ class AEConfig:
   widths: str = option("128,64,12", "encoder hidden widths, comma-separated; the decoder mirrors them")
   latent_dim: int = option(3, "size of the code z")
   loss: str = option("mse", "mse: tanh output against pixels in [-1, 1]; bce: sigmoid "
-                     "cross-entropy against pixels in [0, 1]", tuple(losses.OBJECTIVES))
+                     "cross-entropy against pixels in [0, 1]", tuple(objectives.OBJECTIVES))
   seed: int = option(0, "seed of initialisation, shuffling and noise")
   data_source: str = option("auto", "auto: IDX files in --data-dir, else TFDS mnist if prepared "
                             "locally, else the embedded digits", data.SOURCES)
@@ -50,6 +79,9 @@ class AEConfig:
 
   corruption = "none"  # the AE is the DAE with no corruption
   noise = 0.0
+  activation = "relu"
+  variational = False  # True: a Gaussian encoder (aejax.models.Gaussian) around the architecture
+  pretrain_epochs = 0  # > 0: greedy layer-wise pretraining (aejax.stacked)
 
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
@@ -65,7 +97,8 @@ class AEConfig:
     for name in positive:
       if getattr(self, name) <= 0:
         raise ConfigError(f"--{flag(name)} must be positive, got {getattr(self, name)}")
-    for name in ("eval_every", "checkpoint_every", "weight_decay", "devices"):
+    weights = [f.name for f in dataclasses.fields(self) if "regulariser" in f.metadata]
+    for name in ("eval_every", "checkpoint_every", "weight_decay", "devices", *weights):
       if getattr(self, name) < 0:
         raise ConfigError(f"--{flag(name)} must be non-negative, got {getattr(self, name)}")
     if not self.lr > 0:
@@ -102,6 +135,84 @@ class DAEConfig(AEConfig):
     elif not 0.0 <= self.noise <= 1.0:
       raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
                         f"got {self.noise}")
+
+
+@dataclasses.dataclass(frozen=True)
+class VariantConfig(AEConfig):
+  """The fields every variant shares: any corruption of the input (none by default)
+  and the hidden nonlinearity."""
+  corruption: str = option("none", "the corruption q(x~|x) of the encoder's input (none: not denoising)",
+                           tuple(corruptions.CORRUPTIONS))
+  noise: float = option(0.5, "corruption level in [0, 1], with --corruption: gaussian standard "
+                        "deviation in [0, 1] pixel units, or the fraction of pixels masked or flipped")
+  activation: str = option("relu", "hidden nonlinearity of the encoder and decoder",
+                           tuple(models.ACTIVATIONS))
+
+  def check(self):
+    super().check()
+    if not 0.0 <= self.noise <= 1.0:
+      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SparseConfig(VariantConfig):
+  """The sparse autoencoder: sigmoid hidden units whose mean activation is pulled
+  toward rho (a KL penalty), and optionally an L1 penalty on the code."""
+  activation: str = option("sigmoid", "hidden nonlinearity of the encoder and decoder (the KL "
+                           "sparsity penalty needs sigmoid)", tuple(models.ACTIVATIONS))
+  sparsity: float = weight(sparse.kl_sparsity, 0.01, "weight of the KL sparsity penalty: the "
+                           "sum over hidden units of KL(rho || mean activation), nats")
+  rho: float = hparam(0.05, "target mean activation of each hidden unit, in (0, 1)")
+  code_l1: float = weight(sparse.code_l1, 0.0, "weight of the L1 norm of the code")
+
+  def check(self):
+    super().check()
+    if not 0.0 < self.rho < 1.0:
+      raise ConfigError(f"--rho must be in (0, 1), got {self.rho}")
+    if self.sparsity and self.activation != "sigmoid":
+      raise ConfigError(f"--sparsity needs --activation sigmoid (mean activations in [0, 1]), "
+                        f"got --activation {self.activation}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ContractiveConfig(VariantConfig):
+  """The contractive autoencoder: lambda * ||J_h(x)||_F^2 of the encoder, exact by autodiff."""
+  contraction: float = weight(contractive.contraction, 0.01, "weight lambda of the squared Frobenius "
+                              "norm of the encoder's Jacobian (code units per [0, 1] pixel unit)")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEConfig(VariantConfig):
+  """The variational autoencoder: a Gaussian encoder around the architecture, a
+  cross-entropy decoder, and beta * KL(q(z|x) || N(0, I))."""
+  loss: str = option("bce", "bce: sigmoid cross-entropy against pixels in [0, 1] (with beta 1, "
+                     "the negative ELBO); mse: tanh output against pixels in [-1, 1]",
+                     tuple(objectives.OBJECTIVES))
+  beta: float = weight(variational.kl, 1.0, "weight beta of KL(q(z|x) || N(0, I)), both terms per pixel")
+
+  variational = True
+
+
+@dataclasses.dataclass(frozen=True)
+class SDAEConfig(VariantConfig):
+  """The stacked denoising autoencoder (Vincent et al. 2010): each layer pretrained
+  as a denoising autoencoder of the codes of the layer below, then the whole
+  network fine-tuned end to end for --epochs."""
+  corruption: str = option("masking", "the corruption q(x~|x) of every stage's input",
+                           tuple(corruptions.CORRUPTIONS))
+  noise: float = option(0.25, "corruption level in [0, 1]: gaussian standard deviation in [0, 1] "
+                        "units, or the fraction of inputs masked or flipped")
+  activation: str = option("sigmoid", "hidden nonlinearity: sigmoid, so that every layer's codes "
+                           "lie in [0, 1] like pixels", ("sigmoid",))
+  pretrain_epochs: int = option(10, "epochs of greedy pretraining of each layer")
+
+  def check(self):
+    super().check()
+    if self.pretrain_epochs <= 0:
+      raise ConfigError(f"--pretrain-epochs must be positive, got {self.pretrain_epochs}")
+    if self.architecture != "mlp":
+      raise ConfigError(f"--architecture must be mlp: the stacked autoencoder is pretrained "
+                        f"dense layer by dense layer, got {self.architecture!r}")
 
 
 def flag(name):

@@ -23,8 +23,9 @@ import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import (analysis, checkpoints, data, losses, models, parallel, provenance,
+from aejax import (analysis, checkpoints, data, models, objectives, parallel, provenance, stacked,
                    tensorboard_log, train)
+from aejax import config as config_lib
 from aejax import errors
 from aejax.errors import UserError
 from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records,  # pylint: disable=unused-import
@@ -78,15 +79,32 @@ def resumed_config(config, given, name):
 
 def build(config):
   """(initial state, run key, eval key) of a config; the run key drives
-  shuffling and training noise, the eval key the test corruptions."""
-  objective = losses.OBJECTIVES[config.loss]
+  shuffling and training noise, the eval key the test corruptions.
+
+  The model is the config's architecture (inside a Gaussian encoder for a
+  variational config); the loss its objective, corruption and regularisers
+  (aejax.config.regularisers). A config with `pretrain_epochs` is pretrained
+  layer by layer (aejax.stacked) when its workdir holds no pretraining record
+  yet, which it then writes; otherwise the checkpoint supplies the parameters."""
+  objective = objectives.OBJECTIVES[config.loss]
   model = models.ARCHITECTURES[config.architecture](
-      widths=config.hidden_widths, latent_dim=config.latent_dim, output=objective.output,
-      dtype=jnp.dtype(config.dtype))
+      widths=config.hidden_widths, latent_dim=config.latent_dim * (2 if config.variational else 1),
+      output=objective.output, dtype=jnp.dtype(config.dtype), activation=config.activation)
+  if config.variational:
+    model = models.Gaussian(model)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
   tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
-                                   corruption=config.corruption, noise=config.noise)
+                                   corruption=config.corruption, noise=config.noise,
+                                   regularisers=config_lib.regularisers(config),
+                                   hparams=config_lib.hparams(config))
+  records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
+  if config.pretrain_epochs and not (records and os.path.isfile(records)):
+    dataset = data.load_mnist(config.data_source, config.data_dir)
+    state, stages = stacked.pretrain(state, jax.random.fold_in(init_key, 1), dataset.train_images,
+                                     dataset.test_images, config.pretrain_epochs, config.batch_size)
+    if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
+      write_json(records, stages)
   return state, run_key, eval_key
 
 

@@ -25,7 +25,9 @@ LOCK_FILE = ".lock"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
-CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
+CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig, "sparse": config_lib.SparseConfig,
+           "contractive": config_lib.ContractiveConfig, "vae": config_lib.VAEConfig,
+           "sdae": config_lib.SDAEConfig}
 ACTIONS = ("resume", "overwrite", "no_analysis")  # flags of one invocation, recorded as False
 
 

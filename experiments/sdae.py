@@ -1,0 +1,18 @@
+"""The stacked denoising autoencoder (Vincent et al. 2010): greedy layer-wise
+pretraining of each layer as a DAE of the codes below, then end-to-end fine-tuning.
+
+  python experiments/sdae.py                                 # masking 0.25, 10 epochs per layer
+  python experiments/sdae.py --corruption gaussian --noise 0.3 --pretrain-epochs 5
+
+Writes what experiments/ae.py writes, and pretraining.json; summary.json adds
+`stages`: each stage's test reconstruction error (aejax/stacked.py).
+"""
+from aejax import cli, config, experiment
+
+
+def main(argv=None):
+  return cli.main(config.SDAEConfig, lambda c, given: experiment.run(c, given, name="sdae"), argv)
+
+
+if __name__ == "__main__":
+  main()
