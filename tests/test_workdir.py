@@ -166,6 +166,11 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
     assert json.load(f)["epochs"] == 3
   with open(os.path.join(path, "report.html")) as f:
     assert "3 epochs" in f.read()
+  held = workdir.lock(path)
+  for name, argv in (("analyze", [path]), ("dae", ["--workdir", path, "--resume"])):
+    code, _, err = call(capsys, name, argv)
+    assert one_line_error(code, err, f"in use by process {os.getpid()} "), err
+  held.close()
 
 
 # Records that survive damage: a fuzz over every file of a finished run.
