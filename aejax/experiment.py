@@ -141,7 +141,7 @@ class Run:
   start: int               # the epoch this process started from (0: a new run)
   started: str             # ISO time this process started the run
   clock: float             # time.perf_counter() then
-  closers: list = dataclasses.field(default_factory=list)
+  resources: contextlib.ExitStack  # the checkpoint manager and the workdir's lock
   test: Optional[dict] = None  # train.evaluate of the final epoch, once trained
 
   @property
@@ -149,9 +149,7 @@ class Run:
     return self.records.path
 
   def close(self):
-    for closer in reversed(self.closers):
-      closer()
-    self.closers.clear()
+    self.resources.close()
 
   def __enter__(self):
     return self
@@ -169,17 +167,12 @@ def prepare(config, given=None, name="ae"):
   started, clock = provenance.now(), time.perf_counter()
   given = given or {}
   records = Records(config.workdir or parallel.same_on_every_process(new_workdir(name)))
-  closers = []
-
-  def hold(lock):
-    if lock is not None:
-      closers.append(lock.close)
-
+  resources = contextlib.ExitStack()
   try:
     with parallel.together("start the run"):  # process 0 decides about the workdir
       if config.resume:
         read_config(records.path, "no run to resume")   # no lock file in a folder without a run
-        hold(records.lock())
+        resources.enter_context(records.lock())
         config, changes, resumptions = resumed_config(config, given, name)
       else:
         config = dataclasses.replace(config, workdir=records.path)
@@ -191,7 +184,7 @@ def prepare(config, given=None, name="ae"):
         raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
                         "training examples")
       if not config.resume:
-        hold(records.lock(create=True))
+        resources.enter_context(records.lock(create=True))
         records.check_new(config.overwrite)   # again under the lock: another run may have begun
         if config.overwrite:
           records.clear()
@@ -199,8 +192,8 @@ def prepare(config, given=None, name="ae"):
     state, run_key, eval_key = build(config)
     state = jax.device_put(state, parallel.replicated(mesh))
     mngr = checkpoints.manager(records.path, config.keep_checkpoints)
-    closers.append(mngr.close)
-    closers.append(mngr.wait_until_finished)
+    resources.callback(mngr.close)
+    resources.callback(mngr.wait_until_finished)
     history, start = [], 0
     if config.resume:
       state, run_key, start = checkpoints.restore(mngr, state, run_key)
@@ -220,10 +213,9 @@ def prepare(config, given=None, name="ae"):
                train_images=jax.device_put(dataset.train_images, parallel.replicated(mesh)),
                test_images=jax.device_put(dataset.test_images, parallel.replicated(mesh)),
                checkpoints=mngr, history=history, start=start, started=started, clock=clock,
-               closers=closers)
+               resources=resources)
   except BaseException:
-    for closer in reversed(closers):
-      closer()
+    resources.close()
     raise
 
 

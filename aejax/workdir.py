@@ -7,6 +7,7 @@ are read so that damage ends in one line naming the file (WorkdirError, exit
 status 2), never a traceback; JSON files are written atomically, and in a run
 of several processes only process 0 writes (`Records.writer`).
 """
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -49,17 +50,18 @@ def lock(path, create=False):
     raise WorkdirError(f"{path}: not a folder")
   lock_path = os.path.join(path, LOCK_FILE)
   try:
-    f = open(lock_path, "a+")  # pylint: disable=consider-using-with  (held for the run)
+    f = open(lock_path, "a+", errors="replace")  # pylint: disable=consider-using-with  (held for the run)
   except OSError as e:
     raise WorkdirError(f"{lock_path}: cannot be opened ({e.strerror})") from None
   try:
     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except OSError:
     f.seek(0)
-    holder = f.read().strip()
+    holder = f.read(32).strip()
     f.close()
-    raise WorkdirError(f"{path}: in use by process {holder or '(starting)'} (a run, resume or "
-                       "analysis); wait for it to end or stop it") from None
+    holder = f"process {holder}" if holder.isdigit() else "another process"
+    raise WorkdirError(f"{path}: in use by {holder} (a run, resume or analysis); wait for it to "
+                       "end or stop it") from None
   f.seek(0)
   f.truncate()
   f.write(f"{os.getpid()}\n")
@@ -195,8 +197,9 @@ class Records:
     return os.path.join(self.path, name)
 
   def lock(self, create=False):
-    """The workdir's lock (see `lock`), held by the writer; None in other processes."""
-    return lock(self.path, create) if self.writer else None
+    """The workdir's lock (see `lock`), held by the writer alone; a context
+    manager that releases it."""
+    return lock(self.path, create) if self.writer else contextlib.nullcontext()
 
   def check_new(self, overwrite):
     """Raises WorkdirError unless a new run may start here: the folder is absent
