@@ -24,8 +24,8 @@ MIN_FONT = 7         # points, at the printed size
 STYLE = {
     "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "figure.titlesize": 8,
     "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7, "legend.title_fontsize": 7,
-    "axes.linewidth": 0.6, "lines.linewidth": 1.2, "pdf.fonttype": 42, "svg.fonttype": "none",
-}
+    "axes.linewidth": 0.6, "lines.linewidth": 1.2,
+}  # PDF fonts follow matplotlib's pdf.fonttype: 3 by default, 42 (TrueType) from a matplotlibrc
 CLASS_COLORS = plt.get_cmap("tab10")
 OBJECTIVE_UNITS = {"mse": "MSE, [-1, 1] pixel units", "bce": "cross-entropy, nats per pixel"}
 

@@ -6,6 +6,7 @@ import os
 import re
 import struct
 
+import matplotlib.pyplot
 import matplotlib.text
 import numpy as np
 import pytest
@@ -72,10 +73,11 @@ def inches(size):
 
 
 @contextlib.contextmanager
-def recorded_figures():
+def recorded_figures(write=True):
   """While active, every figure `plots.save` writes is recorded by file name: its
   size, title, the texts drawn (font size, and whether inside the figure), the
-  images shown and, for 2-d axes, the data units per inch along x and y."""
+  images shown and, for 2-d axes, the data units per inch along x and y. With
+  `write` False the figures are drawn, not written."""
   facts = {}
   save, draw_text = plots.save, matplotlib.text.Text.draw
 
@@ -98,7 +100,12 @@ def recorded_figures():
       scales.append((fig.dpi / abs(x1 - x0), fig.dpi / abs(y1 - y0)))
     images = [np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()]
     size = tuple(fig.get_size_inches())
-    save(fig, path)
+    if write:
+      save(fig, path)
+    else:
+      fig.set_dpi(plots.DPI)
+      fig.canvas.draw()
+      matplotlib.pyplot.close(fig)
     facts[os.path.basename(path)] = {"size": size, "title": title, "texts": fig.drawn_texts,
                                      "images": images, "scales": scales}
 
@@ -181,7 +188,7 @@ def test_equal_scale_holds_for_stretched_codes(tmp_path):
   # z1 spans 40 code units, z2 20, z3 4: every axis still gets one scale
   codes = np.stack([RNG.uniform(-40, 0, 300), RNG.uniform(-10, 10, 300), RNG.uniform(-2, 2, 300)], 1)
   labels = RNG.integers(0, 10, 300)
-  with recorded_figures() as figures:
+  with recorded_figures(write=False) as figures:
     for d in (1, 2, 3, 5):
       z = np.hstack([codes, codes[:, :2] / 10]) if d == 5 else codes[:, :d]
       plots.save(plots.latent_scatter(z, labels, "codes"), str(tmp_path / f"latent{d}.png"))
