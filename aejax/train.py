@@ -13,6 +13,7 @@ import functools
 from typing import Any, Callable
 
 import jax
+import jax.extend.core
 import jax.numpy as jnp
 import optax
 from flax import struct
@@ -195,3 +196,78 @@ def reconstruct(state, pixels):
   """[N, P] pixels in [0, 1] (possibly corrupted) -> [N, P] reconstructions in [0, 1]."""
   obj = state.objective
   return obj.to_pixels(state.apply_fn({"params": state.params}, obj.to_model(pixels)))
+
+
+@functools.partial(jax.jit, static_argnames=("n", "batch_size"))
+def shuffled_batches(key, epoch, *, n, batch_size):
+  """The batches of an epoch as `train_epoch` draws them: ([n // batch_size,
+  batch_size] indices into the n training images, the noise key of the run key)."""
+  shuffle_key, noise_key = jax.random.split(key)
+  n_steps = n // batch_size
+  order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), n)
+  return order[: n_steps * batch_size].reshape(n_steps, batch_size), noise_key
+
+
+@functools.partial(jax.jit, static_argnames=("batch_sharding",), donate_argnames=("state",))
+def _indexed_train_step(state, images, idx, noise_key, batch_sharding=None):
+  """`train_epoch`'s scanned step on its own: the batch `images[idx]`, the noise key
+  folded with the step."""
+  batch = as_pixels(images[idx])
+  if batch_sharding is not None:
+    batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+  return train_step(state, batch, jax.random.fold_in(noise_key, state.step))
+
+
+@jax.jit
+def _epoch_metrics(params, step_metrics):
+  """`train_epoch`'s summary of a list of per-step metrics: their means and `finite`."""
+  metrics = jax.tree.map(lambda *values: jnp.mean(jnp.stack(values)), *step_metrics)
+  metrics["finite"] = jnp.all(jnp.array(
+      [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((params, metrics))]))
+  return metrics
+
+
+def train_epoch_stepwise(state, images, key, epoch, *, batch_size, batch_sharding=None):
+  """`train_epoch` driven from Python: one compiled step per batch, on the same
+  batches with the same noise keys, so the same result (to float rounding). For
+  models whose `lax.conv` XLA's CPU backend runs several times slower inside the
+  fused epoch's `lax.scan` than in a step compiled alone."""
+  order, noise_key = shuffled_batches(key, epoch, n=images.shape[0], batch_size=batch_size)
+  step_metrics = []
+  for idx in order:
+    state, metrics = _indexed_train_step(state, images, idx, noise_key, batch_sharding)
+    step_metrics.append(metrics)
+  return state, _epoch_metrics(state.params, step_metrics)
+
+
+def _calls(jaxpr, primitive):
+  """Whether `jaxpr` or one nested in it applies the primitive named `primitive`."""
+  return (any(eqn.primitive.name == primitive for eqn in jaxpr.eqns)
+          or any(_calls(sub, primitive) for sub in jax.extend.core.subjaxprs(jaxpr)))
+
+
+@functools.lru_cache(maxsize=None)
+def _convolves(apply_fn, treedef, leaf_types, n_pixels):
+  params = treedef.unflatten([jax.ShapeDtypeStruct(s, d) for s, d in leaf_types])
+  forward = jax.make_jaxpr(lambda p, x: apply_fn({"params": p}, x))
+  return _calls(forward(params, jax.ShapeDtypeStruct((1, n_pixels), jnp.float32)).jaxpr,
+                "conv_general_dilated")
+
+
+def uses_lax_conv(apply_fn, params, n_pixels):
+  """Whether `apply_fn({"params": params}, x)` on [B, n_pixels] inputs applies
+  `lax.conv` (Flax's `nn.Conv` and `nn.ConvTranspose` do, `models.ConvAutoEncoder`
+  does not); `params` may be arrays or `jax.ShapeDtypeStruct`s."""
+  leaves, treedef = jax.tree.flatten(params)
+  return _convolves(apply_fn, treedef, tuple((x.shape, x.dtype) for x in leaves), n_pixels)
+
+
+def run_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None, loop="auto"):
+  """One epoch by `train_epoch` ("fused") or `train_epoch_stepwise` ("stepwise"),
+  which give the same result; "auto" takes the stepwise loop for models that
+  apply `lax.conv` on the CPU backend, the fused epoch otherwise."""
+  if loop == "auto":
+    convolves = uses_lax_conv(state.apply_fn, state.params, images.shape[1])
+    loop = "stepwise" if jax.default_backend() == "cpu" and convolves else "fused"
+  epoch_fn = {"fused": train_epoch, "stepwise": train_epoch_stepwise}[loop]
+  return epoch_fn(state, images, key, epoch, batch_size=batch_size, batch_sharding=batch_sharding)

@@ -1,16 +1,24 @@
 """Training speed, side by side: the fused-epoch loop, the per-step loop, and PyTorch.
 
-  python experiments/benchmark.py --json benchmark.json   # about 6 minutes on 2 CPU cores
+  python experiments/benchmark.py --json benchmark.json   # about 12 minutes on 2 CPU cores
 
 Every measurement trains the model with Adam (L2 weight decay 1e-5) and MSE on the
 same in-memory digits, in a process of its own (so peak memory is its own), and
 reports samples per second as the median over timed epochs after one warm-up
-epoch. Two bounds put the figures in context: the machine's large float32 matmul
-rate divided by the model's FLOPs per training sample (2 x in x out per layer
-for each of the forward product and the two backward ones, less the input
-gradient of the first layer), and the time that the
-step's own matrix products take alone at the batch's shapes. Training sets above
-the 4,000 embedded digits repeat them (the cost does not depend on the pixels).
+epoch. The fused loop is `train.train_epoch`, the stepwise loop
+`train.train_epoch_stepwise` (one compiled step per batch from Python), the
+PyTorch loop the one researchers write. Models: the dense autoencoders, and the
+convolutional one (`models.ConvAutoEncoder`) with its convolutions as matrix
+products and, for comparison, with `lax.conv`. Two bounds put the figures in
+context: the machine's large float32 matmul rate divided by the model's FLOPs
+per training sample, and the time that the step's own matrix products take
+alone at the batch's shapes. A layer is a matrix product of `rows` x `in` by
+`in` x `out` per sample (a dense layer one row; a convolution one row per output
+position with `in` = k*k input channels; a transposed one a row per input
+position with `out` = k*k output channels); a training step costs 2 x rows x in
+x out FLOPs for each of the forward product and the two backward ones, less the
+input gradient of the first layer. Training sets above the 4,000 embedded
+digits repeat them (the cost does not depend on the pixels).
 """
 import argparse
 import json
@@ -23,21 +31,45 @@ import time
 
 import numpy as np
 
-REFERENCE = (784, 128, 64, 12, 3)
-DEEP = (784, 1000, 500, 250, 30)   # Hinton & Salakhutdinov (2006)
+REFERENCE = {"architecture": "mlp", "widths": (128, 64, 12), "latent_dim": 3}
+DEEP = {"architecture": "mlp", "widths": (1000, 500, 250), "latent_dim": 30}  # Hinton & Salakhutdinov (2006)
+CONV = {"architecture": "conv", "widths": (256,), "latent_dim": 3, "channels": (32, 64),
+        "kernel_size": 3}
+CONV_LAX = {**CONV, "lax_conv": True}
+SIDE = 28
 
 
-def layer_shapes(sizes):
-  """(in, out) of every dense layer of the encoder and the mirrored decoder."""
-  dims = list(sizes) + list(reversed(sizes))[1:]
-  return list(zip(dims[:-1], dims[1:]))
+def describe(model):
+  """A model's name in the table: its layer sizes."""
+  if model["architecture"] == "mlp":
+    return "-".join(map(str, (SIDE * SIDE, *model["widths"], model["latent_dim"])))
+  sizes = "-".join(map(str, (*model["channels"], *model["widths"], model["latent_dim"])))
+  return f"{sizes}{' lax.conv' if model.get('lax_conv') else ''}"
 
 
-def flops_per_sample(sizes):
+def layer_shapes(model):
+  """(rows, in, out) per sample of the matrix product of every layer of the
+  encoder and the mirrored decoder, convolutions as products of image patches."""
+  widths = (*model["widths"], model["latent_dim"])
+  if model["architecture"] == "mlp":
+    dims = [SIDE * SIDE, *widths, *reversed(widths[:-1]), SIDE * SIDE]
+    return [(1, i, o) for i, o in zip(dims[:-1], dims[1:])]
+  k2 = model["kernel_size"] ** 2
+  channels = (1, *model["channels"])
+  sides = [SIDE // 2 ** i for i in range(len(channels))]
+  convs = [(sides[i + 1] ** 2, k2 * channels[i], channels[i + 1]) for i in range(len(channels) - 1)]
+  dims = [sides[-1] ** 2 * channels[-1], *widths, *reversed(widths[:-1]), sides[-1] ** 2 * channels[-1]]
+  dense = [(1, i, o) for i, o in zip(dims[:-1], dims[1:])]
+  deconvs = [(sides[i + 1] ** 2, channels[i + 1], k2 * channels[i])
+             for i in reversed(range(len(channels) - 1))]
+  return convs + dense + deconvs
+
+
+def flops_per_sample(model):
   """Multiply-adds x 2 of a training step per sample: forward, weight gradients,
   and input gradients of every layer but the first."""
-  shapes = layer_shapes(sizes)
-  return 2 * (3 * sum(i * o for i, o in shapes) - shapes[0][0] * shapes[0][1])
+  shapes = layer_shapes(model)
+  return 2 * (3 * sum(r * i * o for r, i, o in shapes) - shapes[0][0] * shapes[0][1] * shapes[0][2])
 
 
 def training_images(n):
@@ -66,59 +98,59 @@ def time_epochs(run_epoch, epochs):
   return seconds
 
 
-def jax_state(sizes):
+def measure_jax(epoch_fn, model, batch, images, epochs):
+  """Seconds of epochs of `epoch_fn` (`train.train_epoch` or a function like it)."""
   import jax
   from aejax import models, train
-  model = models.AutoEncoder(widths=sizes[1:-1], latent_dim=sizes[-1])
-  return train.create_train_state(model, jax.random.key(0), train.make_optimizer())
-
-
-def measure_fused(sizes, batch, images, epochs):
-  import jax
-  from aejax import train
-  state = jax_state(sizes)
+  fields = {k: tuple(v) if isinstance(v, list) else v for k, v in model.items()}
+  module = models.ARCHITECTURES[fields.pop("architecture")](**fields)
+  state = train.create_train_state(module, jax.random.key(0), train.make_optimizer())
   data = jax.device_put(images)
   key = jax.random.key(1)
 
   def run_epoch(epoch):
     nonlocal state
-    state, metrics = train.train_epoch(state, data, key, epoch, batch_size=batch)
+    state, metrics = epoch_fn(state, data, key, epoch, batch_size=batch)
     jax.device_get(metrics)
   return time_epochs(run_epoch, epochs)
 
 
-def measure_stepwise(sizes, batch, images, epochs):
-  import jax
-  from aejax import train
-  state = jax_state(sizes)
-  step = jax.jit(train.train_step, donate_argnums=0)
-  rng = np.random.default_rng(0)
-  key = jax.random.key(1)
-  n_steps = len(images) // batch
+def torch_model(model):
+  """The model in PyTorch: the same layers, ReLU, linear code, Tanh output. Its
+  convolutions pad (1, 1) where "SAME" pads (0, 1): the same shapes and cost."""
+  from torch import nn
+  widths = (*model["widths"], model["latent_dim"])
+  code = len(model["widths"])
+  if model["architecture"] == "mlp":
+    dims = [SIDE * SIDE, *widths, *reversed(widths[:-1]), SIDE * SIDE]
+    layers = []
+    for k, (i, o) in enumerate(zip(dims[:-1], dims[1:])):
+      layers += [nn.Linear(i, o)] + ([] if k == code else [nn.Tanh() if k == len(dims) - 2 else nn.ReLU()])
+    return nn.Sequential(*layers)
+  k = model["kernel_size"]
+  channels = (1, *model["channels"])
+  inner = SIDE // 2 ** len(model["channels"])
+  flat = inner * inner * channels[-1]
+  layers = [nn.Unflatten(1, (1, SIDE, SIDE))]
+  for i in range(len(channels) - 1):
+    layers += [nn.Conv2d(channels[i], channels[i + 1], k, stride=2, padding=(k - 1) // 2), nn.ReLU()]
+  layers.append(nn.Flatten())
+  dims = [flat, *widths, *reversed(widths[:-1]), flat]
+  for j, (i, o) in enumerate(zip(dims[:-1], dims[1:])):
+    layers += [nn.Linear(i, o)] + ([] if j == code else [nn.ReLU()])
+  layers.append(nn.Unflatten(1, (channels[-1], inner, inner)))
+  for i in reversed(range(len(channels) - 1)):
+    layers += [nn.ConvTranspose2d(channels[i + 1], channels[i], k, stride=2, padding=(k - 1) // 2,
+                                  output_padding=k % 2), nn.ReLU() if i else nn.Tanh()]
+  layers.append(nn.Flatten())
+  return nn.Sequential(*layers)
 
-  def run_epoch(epoch):
-    nonlocal state
-    order = rng.permutation(len(images))
-    for i in range(n_steps):
-      batch_pixels = images[order[i * batch:(i + 1) * batch]].astype(np.float32) / 255.0
-      state, metrics = step(state, batch_pixels, jax.random.fold_in(key, int(state.step)))
-    jax.device_get(metrics)
-  return time_epochs(run_epoch, epochs)
 
-
-def measure_torch(sizes, batch, images, epochs):
+def measure_torch(model, batch, images, epochs):
   import torch
   from torch import nn
   device = "cuda" if torch.cuda.is_available() else "cpu"
-  layers = []
-  shapes = layer_shapes(sizes)
-  for k, (i, o) in enumerate(shapes):
-    layers.append(nn.Linear(i, o))
-    if k == len(shapes) - 1:
-      layers.append(nn.Tanh())
-    elif k != len(sizes) - 2:          # the code layer is linear
-      layers.append(nn.ReLU())
-  model = nn.Sequential(*layers).to(device)
+  model = torch_model(model).to(device)
   opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
   loss_fn = nn.MSELoss()
   x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).to(device)
@@ -138,17 +170,17 @@ def measure_torch(sizes, batch, images, epochs):
   return seconds, None
 
 
-def measure_matmuls(sizes, batch, steps):
+def measure_matmuls(model, batch, steps):
   """Seconds per step of the step's matrix products alone: for each layer
   x @ W, dY @ W.T (not for the first layer: no gradient flows into the data)
-  and x.T @ dY at the batch's shapes, in a compiled loop."""
+  and x.T @ dY at the batch's shapes (`layer_shapes`), in a compiled loop."""
   import jax
   import jax.numpy as jnp
-  shapes = layer_shapes(sizes)
+  shapes = layer_shapes(model)
   keys = jax.random.split(jax.random.key(0), 3 * len(shapes))
-  ws = [jax.random.normal(keys[3 * k], s) * 0.01 for k, s in enumerate(shapes)]
-  xs = [jax.random.normal(keys[3 * k + 1], (batch, s[0])) for k, s in enumerate(shapes)]
-  dys = [jax.random.normal(keys[3 * k + 2], (batch, s[1])) for k, s in enumerate(shapes)]
+  ws = [jax.random.normal(keys[3 * k], (i, o)) * 0.01 for k, (_, i, o) in enumerate(shapes)]
+  xs = [jax.random.normal(keys[3 * k + 1], (batch * r, i)) for k, (r, i, _) in enumerate(shapes)]
+  dys = [jax.random.normal(keys[3 * k + 2], (batch * r, o)) for k, (r, _, o) in enumerate(shapes)]
 
   @jax.jit
   def loop(ws):
@@ -188,17 +220,19 @@ def matmul_rate():
 
 def child(spec):
   """One measurement in this process; prints its result as JSON."""
-  sizes, batch, n, loop, epochs = spec["sizes"], spec["batch"], spec["n"], spec["loop"], spec["epochs"]
+  model, batch, n, loop, epochs = spec["model"], spec["batch"], spec["n"], spec["loop"], spec["epochs"]
   images = training_images(n)
   result = {}
   if loop == "torch":
-    seconds, device_mib = measure_torch(sizes, batch, images, epochs)
+    seconds, device_mib = measure_torch(model, batch, images, epochs)
     result["peak_mib"] = device_mib if device_mib is not None else peak_memory_mib()
   else:
-    seconds = {"fused": measure_fused, "stepwise": measure_stepwise}[loop](sizes, batch, images, epochs)
+    from aejax import train
+    epoch_fn = {"fused": train.train_epoch, "stepwise": train.train_epoch_stepwise}[loop]
+    seconds = measure_jax(epoch_fn, model, batch, images, epochs)
     result["peak_mib"] = peak_memory_mib()
   if loop == "fused":
-    result["matmul_floor_s_per_step"] = measure_matmuls(sizes, batch, steps=n // batch)
+    result["matmul_floor_s_per_step"] = measure_matmuls(model, batch, steps=n // batch)
   samples = (n // batch) * batch
   result["samples_per_s"] = samples / statistics.median(seconds)
   result["epoch_seconds"] = seconds
@@ -218,12 +252,17 @@ def torch_available():
   return importlib.util.find_spec("torch") is not None
 
 
-def plan(quick):
-  """The configurations: (name, sizes, batch, n_train, loops)."""
+def plan(quick, only=None):
+  """The configurations: (name, model, batch, n_train, loops), those named `only`
+  if given. A configuration without "torch" is compared with the PyTorch figure
+  of the same layers, batch and n_train measured before it."""
   all_loops = ("fused", "stepwise", "torch")
   configs = [("reference", REFERENCE, b, 4000, all_loops) for b in (128, 256, 512, 1024)]
   configs += [("deep", DEEP, b, 4000, all_loops) for b in (128, 1024)]
+  configs += [("conv", CONV, 128, 4000, all_loops), ("conv", CONV_LAX, 128, 4000, ("fused", "stepwise"))]
   configs += [("reference", REFERENCE, 128, n, ("fused", "torch")) for n in (5000, 20000, 60000)]
+  if only:
+    return [c for c in configs if c[0] == only][:1 if quick else None]
   return configs[:1] if quick else configs
 
 
@@ -237,7 +276,9 @@ def benchmark(argv):
   parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--json", help="write the results to this JSON file")
   parser.add_argument("--epochs", type=int, default=5, help="timed epochs per measurement")
-  parser.add_argument("--quick", action="store_true", help="the reference configuration only")
+  parser.add_argument("--quick", action="store_true", help="the first configuration only")
+  parser.add_argument("--only", choices=("reference", "deep", "conv"),
+                      help="the configurations of this model only")
   parser.add_argument("--child", help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   if args.child:
@@ -251,23 +292,27 @@ def benchmark(argv):
   have_torch = torch_available()
   print(f"device: {device.device_kind} ({device.platform}), {os.cpu_count()} CPU cores; "
         f"float32 matmul {rate / 1e9:.1f} GFLOP/s; PyTorch {'present' if have_torch else 'absent'}")
-  header = (f"{'model':<26}{'batch':>6}{'n':>7}  {'loop':<9}{'samples/s':>11}{'vs torch':>9}"
+  header = (f"{'model':<30}{'batch':>6}{'n':>7}  {'loop':<9}{'samples/s':>11}{'vs torch':>9}"
             f"{'% matmul':>9}{'% shapes':>9}{'peak MiB':>9}")
   print(header)
   rows = []
-  for name, sizes, batch, n, loops in plan(args.quick):
-    results = {loop: run_child(dict(sizes=sizes, batch=batch, n=n, loop=loop, epochs=args.epochs))
+  torch_rates = {}
+  for name, model, batch, n, loops in plan(args.quick, args.only):
+    results = {loop: run_child(dict(model=model, batch=batch, n=n, loop=loop, epochs=args.epochs))
                for loop in loops if loop != "torch" or have_torch}
-    limit = rate / flops_per_sample(sizes)
+    limit = rate / flops_per_sample(model)
     floor = batch / results["fused"]["matmul_floor_s_per_step"]
-    torch_rate = results.get("torch", {}).get("samples_per_s")
+    same_torch = json.dumps([layer_shapes(model), batch, n])
+    if "torch" in results:
+      torch_rates[same_torch] = results["torch"]["samples_per_s"]
+    torch_rate = torch_rates.get(same_torch)
     for loop, r in results.items():
       ratio = f"{r['samples_per_s'] / torch_rate:.2f}x" if torch_rate else "-"
-      print(f"{name + ' ' + '-'.join(map(str, sizes)):<26}{batch:>6}{n:>7}  {loop:<9}"
+      print(f"{name + ' ' + describe(model):<30}{batch:>6}{n:>7}  {loop:<9}"
             f"{r['samples_per_s']:>11,.0f}{ratio:>9}{100 * r['samples_per_s'] / limit:>8.1f}%"
             f"{100 * r['samples_per_s'] / floor:>8.1f}%{r['peak_mib']:>9.0f}", flush=True)
-    rows.append({"model": name, "sizes": list(sizes), "batch_size": batch, "n_train": n,
-                 "flops_per_sample": flops_per_sample(sizes), "limit_samples_per_s": limit,
+    rows.append({"model": name, "layers": describe(model), "spec": model, "batch_size": batch,
+                 "n_train": n, "flops_per_sample": flops_per_sample(model), "limit_samples_per_s": limit,
                  "matmul_floor_samples_per_s": floor,
                  **{f"{loop}_samples_per_s": r["samples_per_s"] for loop, r in results.items()},
                  **{f"{loop}_peak_mib": r["peak_mib"] for loop, r in results.items()},

@@ -7,7 +7,8 @@ ACTIVATIONS), and whose encoder sows each hidden activation as
 `intermediates/hidden`, so that every variant (aejax.objectives) serves it.
 `ARCHITECTURES` maps the `--architecture` flag to them; `Gaussian` wraps any of
 them into the encoder of a variational autoencoder."""
+from aejax.models.conv import ConvAutoEncoder
 from aejax.models.gaussian import Gaussian
 from aejax.models.mlp import ACTIVATIONS, MNIST_PIXELS, REFERENCE_WIDTHS, AutoEncoder
 
-ARCHITECTURES = {"mlp": AutoEncoder}
+ARCHITECTURES = {"mlp": AutoEncoder, "conv": ConvAutoEncoder}

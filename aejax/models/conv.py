@@ -1,0 +1,183 @@
+"""Convolutional autoencoder: strided convolutions down to 7x7, a dense code, and
+strided transposed convolutions back to 28x28x1.
+
+The convolutions are matrix products over shifted views of the image (im2col),
+not `lax.conv`: XLA's CPU backend runs `lax.conv` and its gradients 10 to 20 times
+slower inside the fused epoch's `lax.scan` than a matrix product of the same
+FLOPs, and 2 to 4 times slower even outside it. `StridedConv` has the parameters
+and outputs of Flax's `nn.Conv` / `nn.ConvTranspose` with "SAME" padding (to
+float rounding; tests/test_conv.py compares them).
+"""
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+from jax import lax
+from flax.linen.dtypes import promote_dtype
+
+from aejax.models.mlp import ACTIVATIONS, MNIST_PIXELS
+
+
+def same_padding(size, kernel_size, stride):
+  """(low, high) zeros that lax's "SAME" padding adds to a side of `size` pixels."""
+  total = max((-(-size // stride) - 1) * stride + kernel_size - size, 0)
+  return total // 2, total - total // 2
+
+
+def strided_conv(x, kernel, stride):
+  """x [B, H, W, C], kernel [k, k, C, O] -> [B, ceil(H/s), ceil(W/s), O]: the
+  "SAME" convolution of stride s, as one product of the k*k strided views of x
+  (concatenated along channels) with the kernel."""
+  k, _, c, o = kernel.shape
+  (top, bottom), (left, right) = (same_padding(n, k, stride) for n in x.shape[1:3])
+  h, w = -(-x.shape[1] // stride), -(-x.shape[2] // stride)
+  x = jnp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+  views = [x[:, i:i + stride * (h - 1) + 1:stride, j:j + stride * (w - 1) + 1:stride]
+           for i in range(k) for j in range(k)]
+  return jnp.concatenate(views, axis=-1) @ kernel.reshape(k * k * c, o)
+
+
+def _shift(x, dy, dx):
+  """x[:, p - dy, q - dx] with zeros outside x: [B, H, W, C] -> [B, H, W, C]."""
+  h, w = x.shape[1:3]
+  x = jnp.pad(x, ((0, 0), (max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0)), (0, 0)))
+  return x[:, max(-dy, 0):max(-dy, 0) + h, max(-dx, 0):max(-dx, 0) + w]
+
+
+def strided_conv_transpose(z, kernel, stride):
+  """z [B, h, w, C], kernel [k, k, C, O] -> [B, s h, s w, O]: the "SAME" transposed
+  convolution of stride s (`lax.conv_transpose`, Flax's `nn.ConvTranspose`).
+
+  Output pixel s p + r (r, the phase, in 0..s-1) receives input pixel p - d through
+  the flipped kernel's tap i = s d + r + lo. Each phase is computed at input
+  resolution, and the phases interleave (depth to space). Two equal ways, the
+  one with the smaller intermediate product chosen: the products of each tap
+  (z times all k*k taps, then per phase the sum of its shifted taps), or the
+  shifted inputs (each shift of z concatenated, times a block matrix holding, for
+  each phase, its taps).
+  """
+  k, _, c, o = kernel.shape
+  b, h, w, _ = z.shape
+  lo = same_padding(stride * h, k, stride)[0]
+  kernel = jnp.flip(kernel, (0, 1))
+  taps = {(r, (i - r - lo) // stride): i for r in range(stride) for i in range(k)
+          if (i - r - lo) % stride == 0}
+  shifts = sorted({d for _, d in taps})
+  phases = [(ry, rx) for ry in range(stride) for rx in range(stride)]
+  if len(shifts) ** 2 * c <= k * k * o:
+    views = jnp.concatenate([_shift(z, dy, dx) for dy in shifts for dx in shifts], axis=-1)
+    zero = jnp.zeros((c, o), kernel.dtype)
+    blocks = jnp.concatenate([
+        jnp.concatenate([kernel[taps[ry, dy], taps[rx, dx]]
+                         if (ry, dy) in taps and (rx, dx) in taps else zero
+                         for ry, rx in phases], axis=-1)
+        for dy in shifts for dx in shifts], axis=0)
+    y = views @ blocks
+  else:
+    products = (z @ kernel.transpose(2, 0, 1, 3).reshape(c, k * k * o)).reshape(b, h, w, k, k, o)
+    def phase(ry, rx):
+      terms = [_shift(products[:, :, :, taps[ry, dy], taps[rx, dx]], dy, dx)
+               for dy in shifts for dx in shifts if (ry, dy) in taps and (rx, dx) in taps]
+      return sum(terms[1:], terms[0]) if terms else jnp.zeros((b, h, w, o), products.dtype)
+    y = jnp.concatenate([phase(ry, rx) for ry, rx in phases], axis=-1)
+  y = y.reshape(b, h, w, stride, stride, o).transpose(0, 1, 3, 2, 4, 5)
+  return y.reshape(b, stride * h, stride * w, o)
+
+
+class StridedConv(nn.Module):
+  """`nn.Conv(features, (k, k), strides=stride, padding="SAME")`, or with `transpose`
+  `nn.ConvTranspose(...)` alike: the same parameters (`kernel` [k, k, C, O] and
+  `bias`, float32) and outputs, computed by `strided_conv(_transpose)`, or with
+  `lax_conv` by `lax.conv_general_dilated` / `lax.conv_transpose` as Flax does."""
+  features: int
+  kernel_size: int = 3
+  stride: int = 2
+  transpose: bool = False
+  dtype: jnp.dtype = jnp.float32
+  lax_conv: bool = False
+
+  @nn.compact
+  def __call__(self, x):
+    k = self.kernel_size
+    kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
+    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
+    strides, layout = (self.stride, self.stride), ("NHWC", "HWIO", "NHWC")
+    if self.lax_conv and self.transpose:
+      y = lax.conv_transpose(x, kernel, strides, "SAME", dimension_numbers=layout)
+    elif self.lax_conv:
+      y = lax.conv_general_dilated(x, kernel, strides, "SAME", dimension_numbers=layout)
+    else:
+      y = (strided_conv_transpose if self.transpose else strided_conv)(x, kernel, self.stride)
+    return y + bias
+
+
+class ConvAutoEncoder(nn.Module):
+  """Convolutional encoder (ReLU, linear code) and the mirrored decoder.
+
+  Encoder: the 28x28x1 image, a 3x3 convolution of stride 2 to 14x14x32, another
+  to 7x7x64, the dense `widths` (256), the code. Decoder: dense reversed `widths`
+  and 7*7*64, transposed convolutions of stride 2 to 14x14x32 and 28x28x1, then
+  "tanh" or "logits" as `output` says. `channels` are the convolutions' channels
+  (each halves the side, which must divide by 2 ** len(channels));
+  `kernel_size` their k x k; `lax_conv` computes them with `lax.conv` (the same
+  function, slower on CPU: `train.run_epoch` then steps from Python). `dtype` is
+  the compute dtype; parameters float32.
+  """
+  widths: Sequence[int] = (256,)
+  latent_dim: int = 3
+  n_pixels: int = MNIST_PIXELS
+  output: str = "tanh"
+  dtype: jnp.dtype = jnp.float32
+  channels: Sequence[int] = (32, 64)
+  kernel_size: int = 3
+  lax_conv: bool = False
+  activation: str = "relu"
+
+  def setup(self):
+    side = math.isqrt(self.n_pixels)
+    if side * side != self.n_pixels or side % 2 ** len(self.channels):
+      raise ValueError(f"ConvAutoEncoder: {self.n_pixels} pixels are not a square image whose "
+                       f"side divides by 2 ** {len(self.channels)}")
+    self.side = side
+    self.inner = side // 2 ** len(self.channels)
+    dense = lambda n, name: nn.Dense(n, dtype=self.dtype, param_dtype=jnp.float32, name=name)
+    conv = lambda n, transpose, name: StridedConv(n, self.kernel_size, 2, transpose, self.dtype,
+                                                  self.lax_conv, name=name)
+    self.conv_layers = [conv(c, False, f"conv_{i}") for i, c in enumerate(self.channels)]
+    self.encoder_layers = [dense(w, f"enc_{i}") for i, w in enumerate(self.widths)]
+    self.code_layer = dense(self.latent_dim, "code")
+    self.decoder_layers = [dense(w, f"dec_{i}") for i, w in enumerate(reversed(self.widths))]
+    self.unflatten_layer = dense(self.inner * self.inner * self.channels[-1], "dec_grid")
+    self.deconv_layers = [conv(c, True, f"deconv_{i}")
+                          for i, c in enumerate(list(reversed(self.channels[:-1])) + [1])]
+
+  def hidden(self, x):
+    """A hidden activation (`activation`), recorded as [B, units] in "intermediates"/"hidden"."""
+    x = ACTIVATIONS[self.activation](x)
+    self.sow("intermediates", "hidden", x.reshape(x.shape[0], -1))
+    return x
+
+  def encode(self, x):
+    """[B, n_pixels] model-space pixels -> [B, latent_dim] float32 codes."""
+    x = x.reshape(x.shape[0], self.side, self.side, 1)
+    for layer in self.conv_layers:
+      x = self.hidden(layer(x))
+    x = x.reshape(x.shape[0], -1)
+    for layer in self.encoder_layers:
+      x = self.hidden(layer(x))
+    return self.code_layer(x).astype(jnp.float32)
+
+  def decode(self, z):
+    """[B, latent_dim] codes -> [B, n_pixels] float32 outputs (tanh values or logits)."""
+    for layer in self.decoder_layers:
+      z = ACTIVATIONS[self.activation](layer(z))
+    z = ACTIVATIONS[self.activation](self.unflatten_layer(z)).reshape(z.shape[0], self.inner, self.inner, -1)
+    for layer in self.deconv_layers[:-1]:
+      z = ACTIVATIONS[self.activation](layer(z))
+    y = self.deconv_layers[-1](z).reshape(z.shape[0], -1).astype(jnp.float32)
+    return jnp.tanh(y) if self.output == "tanh" else y
+
+  def __call__(self, x):
+    return self.decode(self.encode(x))
