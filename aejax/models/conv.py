@@ -114,7 +114,7 @@ class StridedConv(nn.Module):
 
 
 class ConvAutoEncoder(nn.Module):
-  """Convolutional encoder (ReLU, linear code) and the mirrored decoder.
+  """Convolutional encoder (ReLU or `activation`, linear code) and the mirrored decoder.
 
   Encoder: the 28x28x1 image, a 3x3 convolution of stride 2 to 14x14x32, another
   to 7x7x64, the dense `widths` (256), the code. Decoder: dense reversed `widths`
