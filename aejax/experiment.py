@@ -206,8 +206,7 @@ def prepare(config, given=None, name="ae"):
         analysis.truncate_progress(records.path, start)
       print(f"resumed from the checkpoint of epoch {start}", flush=True)
     records.write_metrics(history)
-    n = mesh.size
-    print(f"devices: {n} {mesh.devices.flat[0].platform} device{'s' if n > 1 else ''}", flush=True)
+    print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
     return Run(name=name, config=config, records=records, dataset=dataset, mesh=mesh, state=state,
                run_key=run_key, eval_key=eval_key,
                train_images=jax.device_put(dataset.train_images, parallel.replicated(mesh)),
