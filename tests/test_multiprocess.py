@@ -94,7 +94,7 @@ def test_two_processes_train_as_one_process_with_two_devices(two_processes):
   assert summary_two["devices"] == 2 and summary_two["provenance"]["processes"] == 2
   for key, value in figures(summary_one).items():
     assert summary_two[key] == pytest.approx(value, rel=1e-5), key
-  assert "devices: 2 cpu devices" in done[1][1]
+  assert "devices: 2 x cpu" in done[1][1]
 
 
 def test_only_process_0_writes(two_processes):
