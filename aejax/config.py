@@ -7,7 +7,7 @@ import dataclasses
 import typing
 from typing import Optional
 
-from aejax import corruptions, data, losses, models
+from aejax import corruptions, data, models, objectives
 from aejax.errors import UserError
 
 
@@ -32,7 +32,7 @@ class AEConfig:
   widths: str = option("128,64,12", "encoder hidden widths, comma-separated; the decoder mirrors them")
   latent_dim: int = option(3, "size of the code z")
   loss: str = option("mse", "mse: tanh output against pixels in [-1, 1]; bce: sigmoid "
-                     "cross-entropy against pixels in [0, 1]", tuple(losses.OBJECTIVES))
+                     "cross-entropy against pixels in [0, 1]", tuple(objectives.OBJECTIVES))
   seed: int = option(0, "seed of initialisation, shuffling and noise")
   data_source: str = option("auto", "auto: IDX files in --data-dir, else TFDS mnist if prepared "
                             "locally, else the embedded digits", data.SOURCES)

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import tqdm
 
-from aejax import analysis, checkpoints, data, losses, models, parallel, provenance, train
+from aejax import analysis, checkpoints, data, models, objectives, parallel, provenance, train
 from aejax import errors
 from aejax.errors import UserError
 from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records, WorkdirError,  # pylint: disable=unused-import
@@ -78,7 +78,7 @@ def resumed_config(config, given, name):
 def build(config):
   """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions."""
-  objective = losses.OBJECTIVES[config.loss]
+  objective = objectives.OBJECTIVES[config.loss]
   model = models.ARCHITECTURES[config.architecture](
       widths=config.hidden_widths, latent_dim=config.latent_dim, output=objective.output,
       dtype=jnp.dtype(config.dtype))

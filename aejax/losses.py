@@ -1,17 +1,10 @@
-"""Reconstruction objectives, and the common currency: per-pixel MSE in [0, 1] units.
+"""The common currency of every run: per-pixel MSE in [0, 1] units, and PSNR.
 
-Data enter every objective as pixels in [0, 1]. An objective says how the model
-sees them (`to_model`), how its outputs are scored against the clean pixels
-(`per_example`), and how its outputs map back to [0, 1] pixels (`to_pixels`),
-so that runs with different objectives report comparable errors.
+Whatever a model is trained on (aejax.objectives), its reconstructions are
+scored in these units, so that runs compare.
 """
-import dataclasses
-from typing import Callable
-
-import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 
 def per_pixel_mse(reconstruction, target):
@@ -23,38 +16,3 @@ def psnr(mse):
   """Peak signal-to-noise ratio in dB of a per-pixel MSE in [0, 1] units (peak 1).
   On the host: a float (or numpy array) in, a float out."""
   return float(-10.0 * np.log10(mse))
-
-
-@dataclasses.dataclass(frozen=True)
-class Objective:
-  """How a model with output `output` is fed and scored. Hashable: a static jit argument."""
-  name: str
-  output: str
-  to_model: Callable
-  to_pixels: Callable
-  per_example: Callable
-
-
-def _mse_per_example(outputs, pixels):
-  """Squared error in [-1, 1] units, averaged over pixels (PyTorch's MSELoss per example)."""
-  return jnp.mean(jnp.square(outputs - (2.0 * pixels - 1.0)), axis=-1)
-
-
-def _bce_per_example(logits, pixels):
-  """Sigmoid cross-entropy of logits against [0, 1] pixels, averaged over pixels (nats)."""
-  return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, pixels), axis=-1)
-
-
-MSE = Objective(
-    name="mse", output="tanh",
-    to_model=lambda pixels: 2.0 * pixels - 1.0,  # Normalize(0.5, 0.5)
-    to_pixels=lambda outputs: (outputs + 1.0) / 2.0,
-    per_example=_mse_per_example)
-
-BCE = Objective(
-    name="bce", output="logits",
-    to_model=lambda pixels: pixels,
-    to_pixels=jax.nn.sigmoid,
-    per_example=_bce_per_example)
-
-OBJECTIVES = {o.name: o for o in (MSE, BCE)}

@@ -1,9 +1,12 @@
-"""One trainer for every variant: the AE is the DAE whose corruption is the identity.
+"""One trainer for every variant; it names none of them.
 
-`train_step` and `eval_step` are pure functions of (state, batch, key). The state
-carries, as static fields, the objective (how pixels are fed and scored) and the
-corruption q(x~|x); changing either compiles a new program, changing the data does not.
-Batches are clean pixels in [0, 1], shape [B, P].
+`train_step` and `eval_step` are pure functions of (state, batch, key). A
+variant is its loss (aejax.objectives.loss): the state carries, as static fields,
+the reconstruction objective (how pixels are fed and scored), the corruption
+q(x~|x) and the regularisers, and as a traced field `hparams` their continuous
+settings (noise level, weights); changing a static field compiles a new program,
+changing `hparams` or the data does not. The AE is the DAE whose corruption is
+the identity. Batches are clean pixels in [0, 1], shape [B, P].
 """
 import dataclasses
 import functools
@@ -15,14 +18,28 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from aejax import corruptions, losses
+from aejax import corruptions, losses, objectives
 
 
 class TrainState(train_state.TrainState):
-  """Flax TrainState plus the objective and the corruption, both static."""
-  objective: losses.Objective = struct.field(pytree_node=False, default=losses.MSE)
+  """Flax TrainState plus the variant's loss: the objective, the corruption and the
+  regularisers ((name, fn) pairs), all static, and `hparams` (traced float32
+  scalars: `noise`, each regulariser's weight under its name, and any other
+  setting a regulariser reads)."""
+  objective: objectives.Objective = struct.field(pytree_node=False, default=objectives.MSE)
   corruption: Callable = struct.field(pytree_node=False, default=corruptions.identity)
-  noise: float = struct.field(pytree_node=False, default=0.0)
+  regularisers: tuple = struct.field(pytree_node=False, default=())
+  hparams: dict = struct.field(default_factory=dict)
+
+  @property
+  def noise(self):
+    """The corruption level (traced)."""
+    return self.hparams["noise"]
+
+  def loss_fn(self, params, batch, key):
+    """(loss, metrics) of `params` on a batch: the variant's loss, aejax.objectives.loss."""
+    return objectives.loss(self.apply_fn, self.objective, self.corruption, self.regularisers,
+                           self.hparams, params, batch, key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,15 +65,25 @@ class ModuleApply:
     return self.module.apply(variables, *args, **kwargs)
 
 
-def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0):
-  """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input."""
+def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0,
+                       regularisers=None, hparams=None):
+  """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input.
+
+  objective: a name in aejax.objectives.OBJECTIVES or an Objective; corruption: a
+  name in aejax.corruptions.CORRUPTIONS or a function (key, pixels, level) ->
+  pixels, at level `noise`; regularisers: {name: (fn, weight)}, fn: Forward ->
+  scalar; hparams: {name: value} other traced settings the regularisers read.
+  """
   n_pixels = getattr(model, "n_pixels", 784)
   params = jax.jit(model.init)(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
+  regularisers = dict(regularisers or {})
+  values = {"noise": noise, **{name: w for name, (_, w) in regularisers.items()}, **(hparams or {})}
   return TrainState.create(
       apply_fn=ModuleApply(model), params=params, tx=tx,
-      objective=losses.OBJECTIVES[objective] if isinstance(objective, str) else objective,
+      objective=objectives.OBJECTIVES[objective] if isinstance(objective, str) else objective,
       corruption=corruptions.CORRUPTIONS[corruption] if isinstance(corruption, str) else corruption,
-      noise=float(noise))
+      regularisers=tuple((name, fn) for name, (fn, _) in regularisers.items()),
+      hparams={k: jnp.asarray(v, jnp.float32) for k, v in values.items()})
 
 
 def as_pixels(images):
@@ -67,27 +94,17 @@ def as_pixels(images):
 
 
 def train_step(state, batch, key):
-  """One optimizer step on the DAE objective E_q L(x, g(h(x~))).
+  """One optimizer step on the state's loss (`state.loss_fn`), for the DAE
+  E_q L(x, g(h(x~))) plus the variant's weighted regularisers.
 
   batch: [B, P] clean pixels in [0, 1]; key: the noise key of this step.
-  Returns the new state and scalar metrics: `loss` (the objective), `mse`
+  Returns the new state and scalar metrics: `loss` (the whole loss), `mse`
   (per-pixel MSE of the reconstruction against the clean batch, [0, 1] units),
+  each regulariser's value and `reconstruction` if there are regularisers,
   `grad_norm` and `param_norm` (global L2 norms).
   """
-  obj = state.objective
-  inputs = obj.to_model(state.corruption(key, batch, state.noise))
-
-  def loss_fn(params):
-    outputs = state.apply_fn({"params": params}, inputs)
-    return jnp.mean(obj.per_example(outputs, batch)), outputs
-
-  (loss, outputs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-  metrics = {
-      "loss": loss,
-      "mse": jnp.mean(losses.per_pixel_mse(obj.to_pixels(outputs), batch)),
-      "grad_norm": optax.global_norm(grads),
-      "param_norm": optax.global_norm(state.params),
-  }
+  grads, metrics = jax.grad(state.loss_fn, has_aux=True)(state.params, batch, key)
+  metrics.update(grad_norm=optax.global_norm(grads), param_norm=optax.global_norm(state.params))
   return state.apply_gradients(grads=grads), metrics
 
 

@@ -4,7 +4,7 @@ import chex
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import losses
+from aejax import losses, objectives
 
 
 def test_per_pixel_mse_and_psnr_by_hand():
@@ -16,7 +16,7 @@ def test_per_pixel_mse_and_psnr_by_hand():
 
 
 def test_mse_objective_scores_in_minus_one_to_one_units():
-  obj = losses.MSE
+  obj = objectives.MSE
   pixels = jnp.array([[0.0, 1.0, 0.5]])
   chex.assert_trees_all_close(obj.to_model(pixels), jnp.array([[-1.0, 1.0, 0.0]]))
   outputs = jnp.array([[-1.0, 0.0, 0.5]])   # targets -1, 1, 0
@@ -25,7 +25,7 @@ def test_mse_objective_scores_in_minus_one_to_one_units():
 
 
 def test_bce_by_hand_and_stable_for_large_logits():
-  obj = losses.BCE
+  obj = objectives.BCE
   logits = jnp.array([[0.0, 2.0, -3.0]])
   pixels = jnp.array([[1.0, 0.25, 0.0]])
   sig = lambda t: 1 / (1 + math.exp(-t))

@@ -6,13 +6,13 @@ import numpy as np
 import optax
 
 import aejax
-from aejax import corruptions, data, losses, models, train
+from aejax import corruptions, data, losses, models, objectives, train
 
 BATCH = jax.random.uniform(jax.random.key(42), (32, 784))
 
 
 def make_state(corruption="none", noise=0.0, objective="mse", seed=0, **model_kw):
-  model = models.AutoEncoder(output=losses.OBJECTIVES[objective].output, **model_kw)
+  model = models.AutoEncoder(output=objectives.OBJECTIVES[objective].output, **model_kw)
   return train.create_train_state(model, jax.random.key(seed), train.make_optimizer(),
                                   objective=objective, corruption=corruption, noise=noise)
 
