@@ -23,7 +23,7 @@ LOCK_FILE = ".lock"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
-CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig}
+CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig, "sweep": config_lib.SweepConfig}
 ACTIONS = ("resume", "overwrite", "no_analysis")  # flags of one invocation, recorded as False
 
 
