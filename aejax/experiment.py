@@ -99,6 +99,8 @@ def build_placed(config, mesh):
 def load_run(workdir):
   """(config, state, eval key, epoch) of the newest usable checkpoint of a run."""
   name, saved, _ = read_config(workdir)
+  if name == "sweep":
+    raise WorkdirError(f"{workdir}: a sweep; each model's figures are in its sweep.json")
   config = CONFIGS[name](**saved)
   state, key, eval_key = build(config)
   mngr = checkpoints.manager(workdir, create=False)

@@ -137,17 +137,21 @@ def evaluate_fn(run):
 
 def rows(run):
   """A row per model: its swept values and seed, then every figure of a single
-  run's summary.json (its final train loss and analysis.summary_metrics), the
-  final evaluation made by the single run's own program on the model's slice."""
+  run's summary.json (its final train loss and analysis.summary_metrics; with
+  --no-analysis the test figures alone), the final evaluation made by the
+  single run's own program on the model's slice."""
   config, dataset = run.config, run.dataset
   axes = config.values()
   test_images = jnp.asarray(dataset.test_images)
-  pca_figures = analysis.pca_metrics(config.latent_dim, dataset)
+  pca_figures = None if config.no_analysis else analysis.pca_metrics(config.latent_dim, dataset)
   out = []
   for i, member in enumerate(config.members()):
     state, eval_key = jax.device_get(model(run.state, i)), jax.device_get(run.eval_key[i])
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
-    figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, pca_figures)
+    if config.no_analysis:
+      figures = analysis.test_metrics(member, test)
+    else:
+      figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, pca_figures)
     row = {name: getattr(member, name) for name in axes}
     row["final_train_loss"] = run.history[-1]["train_loss"][i] if run.history else None
     out.append({**row, **figures})
@@ -160,10 +164,12 @@ def finish(run):
   plots and sweep.html; returns the sweep.json object."""
   config = run.config
   tic = time.perf_counter()
-  print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA, "
-        "denoising table", flush=True)
+  if not config.no_analysis:
+    print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA, "
+          "denoising table", flush=True)
   table = rows(run)
-  print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
+  if not config.no_analysis:
+    print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
   record = provenance.collect(run.started, provenance.now(), time.perf_counter() - run.clock,
                               run.mesh.devices.flat)
   summary = {**experiment.training_summary(run.dataset, run.history), "devices": run.mesh.size,

@@ -1,7 +1,8 @@
 """What a sweep writes beside its checkpoints: sweep.json (the axes, a row per
 model with every summary figure of a single run, the aggregate training
 samples/s), sweep.csv (the rows' numbers), a plot per headline figure against
-the swept axis (mean and standard deviation over seeds), and sweep.html.
+the swept axis (mean and standard deviation over seeds) and all of them in
+sweep.png, and sweep.html.
 Reconstruction errors are per-pixel MSE in [0, 1] pixel units.
 """
 import csv
@@ -130,10 +131,12 @@ Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FI
 
 
 def write(workdir, config, result):
-  """sweep.json, sweep.csv, sweep_<figure>.png for each headline figure, sweep.html."""
+  """sweep.json, sweep.csv, sweep_<figure>.png for each headline figure,
+  sweep.png (all of them side by side), sweep.html."""
   write_json(os.path.join(workdir, SWEEP_FILE), result)
   write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
   figures = [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
+  plot(os.path.join(workdir, "sweep.png"), result, figures)
   pictures = []
   for figure in figures:
     pictures.append(f"sweep_{figure}.png")

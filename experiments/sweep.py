@@ -9,7 +9,7 @@ figure: a value per model), checkpoints of the stacked state (--resume works as
 for a single run), summary.json (training figures of all models together),
 sweep.json (a row per model with every figure of a single run's summary),
 sweep.csv, sweep_<figure>.png (mean and spread over seeds against the swept
-axis) and sweep.html. Per-pixel MSE in [0, 1] units.
+axis; sweep.png: all of them), sweep.html. Per-pixel MSE in [0, 1] units.
 """
 from aejax import cli, config, sweep
 
