@@ -132,7 +132,32 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   test: `train.evaluate(state, test_images, eval_key)` if the caller has it
   already (the final epoch's evaluation), else computed here. provenance: the
   dict of aejax.provenance.collect, shown in the report."""
+  out, test_codes = summary_metrics(config, dataset, state, eval_key, test)
+  out.update(stacked.read_records(workdir))
+  test_pixels = dataset.test_images.astype(np.float32) / 255.0
+  draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
+  return out
+
+
+def pca_metrics(latent_dim, dataset):
+  """The PCA baseline's figures (pca_test_mse, pca_knn_accuracy, ...) with
+  `latent_dim` components: the same for every model of a sweep."""
   train_pixels = dataset.train_images.astype(np.float32) / 255.0
+  test_pixels = dataset.test_images.astype(np.float32) / 255.0
+  neighbourhood = metrics.subset(len(test_pixels), N_NEIGHBOURHOOD)
+  baseline = pca.fit(train_pixels, latent_dim)
+  pca_train, pca_test = baseline.encode(train_pixels), baseline.encode(test_pixels)
+  pca_mse = float(np.mean(np.square(np.clip(baseline.decode(pca_test), 0, 1) - test_pixels)))
+  out = {"pca_test_mse": pca_mse, "pca_test_psnr": losses.psnr(pca_mse)}
+  out.update({f"pca_{k}": v for k, v in
+              code_metrics(pca_train, pca_test, dataset, neighbourhood, test_pixels).items()})
+  return out
+
+
+def summary_metrics(config, dataset, state, eval_key, test=None, pca_figures=None):
+  """(the metrics of `analyze`, the test codes [N, latent_dim]), without pictures:
+  what a sweep reports for each of its models. pca_figures: `pca_metrics` if
+  the caller has them already."""
   test_pixels = dataset.test_images.astype(np.float32) / 255.0
   if test is None:
     test = train.evaluate(state, jnp.asarray(dataset.test_images), eval_key)
@@ -144,13 +169,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   test_codes = np.asarray(train.encode(state, dataset.test_images), np.float64)
   neighbourhood = metrics.subset(len(test_codes), N_NEIGHBOURHOOD)
   out.update(code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels))
-
-  baseline = pca.fit(train_pixels, config.latent_dim)
-  pca_train, pca_test = baseline.encode(train_pixels), baseline.encode(test_pixels)
-  pca_mse = float(np.mean(np.square(np.clip(baseline.decode(pca_test), 0, 1) - test_pixels)))
-  out.update(pca_test_mse=pca_mse, pca_test_psnr=losses.psnr(pca_mse))
-  out.update({f"pca_{k}": v for k, v in
-              code_metrics(pca_train, pca_test, dataset, neighbourhood, test_pixels).items()})
+  out.update(pca_figures or pca_metrics(config.latent_dim, dataset))
 
   if config.corruption != "none":
     table = []
@@ -166,10 +185,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
                       "denoised_mse": denoised_mse,
                       "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
     out["denoising"] = table
-  out.update(stacked.read_records(workdir))
-
-  draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
-  return out
+  return out, test_codes
 
 
 def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out,

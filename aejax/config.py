@@ -9,6 +9,7 @@ settings the fields made with `hparam` (traced in the train state, like every
 weight and the noise level; see aejax.objectives).
 """
 import dataclasses
+import itertools
 import typing
 from typing import Optional
 
@@ -224,3 +225,52 @@ def field_type(cls, f):
   hint = typing.get_type_hints(cls)[f.name]
   args = [a for a in typing.get_args(hint) if a is not type(None)]
   return args[0] if args else hint
+
+
+def floats(text, name):
+  """The comma-separated numbers of flag `name`; ConfigError if any is not one."""
+  try:
+    values = tuple(float(v) for v in str(text).split(","))
+    if not all(-float("inf") < v < float("inf") for v in values):
+      raise ValueError
+  except ValueError:
+    raise ConfigError(f"--{flag(name)} must be numbers separated by commas, got {text!r}") from None
+  return values
+
+
+SWEPT = ("noise", "lr", "weight_decay")   # the list-valued flags of a sweep
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig(DAEConfig):
+  """Many DAEs trained at once: every combination of the listed noise levels,
+  learning rates and weight decays, each with --seeds seeds (--seed, --seed+1, ...)."""
+  noise: str = option("0.5", "corruption levels, comma-separated (each as dae.py's --noise)")
+  lr: str = option("1e-3", "Adam learning rates, comma-separated")
+  weight_decay: str = option("1e-5", "weight decays, comma-separated (L2 term, or AdamW's with --decoupled)")
+  seeds: int = option(1, "seeds per setting: --seed, --seed+1, ...")
+  chunk: int = option(0, "models vectorised together on a device (0: 1 on CPU, every model on GPU); "
+                      "with 1 each model is computed exactly as its single run")
+  model_devices: int = option(0, "devices the models are split over (0: as many of --devices as "
+                              "divide the number of models); the rest split the batch")
+
+  def values(self):
+    """{flag name: tuple of its swept values}, plus `seed`: the seeds."""
+    out = {name: floats(getattr(self, name), name) for name in SWEPT}
+    out["seed"] = tuple(range(self.seed, self.seed + self.seeds))
+    return out
+
+  def members(self):
+    """The DAEConfig of every model, in row order (the last axis varies fastest)."""
+    values = self.values()
+    common = {f.name: getattr(self, f.name) for f in dataclasses.fields(DAEConfig)}
+    return [DAEConfig(**{**common, **dict(zip(values, combo))})
+            for combo in itertools.product(*values.values())]
+
+  def check(self):
+    for name in ("seeds", "chunk", "model_devices"):
+      if getattr(self, name) < (1 if name == "seeds" else 0):
+        raise ConfigError(f"--{flag(name)} must be {'positive' if name == 'seeds' else 'non-negative'}, "
+                          f"got {getattr(self, name)}")
+    for member in self.members():
+      member.check()

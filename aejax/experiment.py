@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import tqdm
 
 from aejax import (analysis, checkpoints, data, models, objectives, parallel, provenance, stacked,
@@ -108,9 +109,17 @@ def build(config):
   return state, run_key, eval_key
 
 
+def build_placed(config, mesh):
+  """`build`, the state replicated over the devices of `mesh`."""
+  state, run_key, eval_key = build(config)
+  return jax.device_put(state, parallel.replicated(mesh)), run_key, eval_key
+
+
 def load_run(workdir):
   """(config, state, eval key, epoch) of the newest usable checkpoint of a run."""
   name, saved, _ = read_config(workdir)
+  if name == "sweep":
+    raise WorkdirError(f"{workdir}: a sweep; each model's figures are in its sweep.json")
   config = CONFIGS[name](**saved)
   state, key, eval_key = build(config)
   mngr = checkpoints.manager(workdir, create=False)
@@ -143,6 +152,7 @@ class Run:
   clock: float             # time.perf_counter() then
   resources: contextlib.ExitStack  # the checkpoint manager and the workdir's lock
   test: Optional[dict] = None  # train.evaluate of the final epoch, once trained
+  models: Optional[int] = None  # a sweep: how many models the leading axis of the state holds
 
   @property
   def workdir(self):
@@ -158,11 +168,15 @@ class Run:
     self.close()
 
 
-def prepare(config, given=None, name="ae"):
+def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_placed, models=None):
   """Claims the workdir (its lock: one process at a time), loads the data, and
   builds the state, restored from the newest usable checkpoint on --resume.
   A new run's config.json is written once the data loaded, so that a failed
-  start leaves no folder; a resumption records its epoch and changes there."""
+  start leaves no folder; a resumption records its epoch and changes there.
+
+  A sweep passes its own `make_mesh(config)` (default: parallel.make_mesh),
+  `build_state(config, mesh)` -> (state placed on the mesh, run key, eval key)
+  and `models`, the length of the state's leading model axis."""
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
   given = given or {}
@@ -177,7 +191,7 @@ def prepare(config, given=None, name="ae"):
       else:
         config = dataclasses.replace(config, workdir=records.path)
         records.check_new(config.overwrite)
-      mesh = parallel.make_mesh(config.devices, config.batch_size)
+      mesh = make_mesh(config) if make_mesh else parallel.make_mesh(config.devices, config.batch_size)
       dataset = data.load_mnist(config.data_source, config.data_dir)
       print(dataset.describe(), flush=True)
       if len(dataset.train_images) < config.batch_size:
@@ -189,8 +203,7 @@ def prepare(config, given=None, name="ae"):
         if config.overwrite:
           records.clear()
         records.write_config(name, config, [])
-    state, run_key, eval_key = build(config)
-    state = jax.device_put(state, parallel.replicated(mesh))
+    state, run_key, eval_key = build_state(config, mesh)
     mngr = checkpoints.manager(records.path, config.keep_checkpoints)
     resources.callback(mngr.close)
     resources.callback(mngr.wait_until_finished)
@@ -212,7 +225,7 @@ def prepare(config, given=None, name="ae"):
                train_images=jax.device_put(dataset.train_images, parallel.replicated(mesh)),
                test_images=jax.device_put(dataset.test_images, parallel.replicated(mesh)),
                checkpoints=mngr, history=history, start=start, started=started, clock=clock,
-               resources=resources)
+               resources=resources, models=models)
   except BaseException:
     resources.close()
     raise
@@ -244,10 +257,10 @@ class Progress:
     shown = [(label, value) for label, value in self.figures(record) if value is not None]
     if self.bar is not None:
       self.bar.update(1)
-      self.bar.set_postfix({label: f"{value:.4f}" for label, value in shown})
+      self.bar.set_postfix({label: shown_value(value, 4) for label, value in shown})
     elif record["epoch"] % self.every == 0 or record["epoch"] == self.epochs:
       print(f"{self.name} epoch {record['epoch']}/{self.epochs}: " +
-            ", ".join(f"{label} {value:.5f}" for label, value in shown) +
+            ", ".join(f"{label} {shown_value(value, 5)}" for label, value in shown) +
             f" (per-pixel MSE, [0, 1] units); {record['seconds']:.2f} s", flush=True)
 
   def close(self):
@@ -255,12 +268,40 @@ class Progress:
       self.bar.close()
 
 
-def train_loop(run, on_epoch=None):
+def shown_value(value, digits):
+  """A figure as printed: a number, or for a sweep (a list, a value per model) its range."""
+  if isinstance(value, list):
+    return f"{min(value):.{digits}f}..{max(value):.{digits}f}"
+  return f"{value:.{digits}f}"
+
+
+def figure(value):
+  """A metrics value for JSON: a float, or a list of floats (a value per model of a sweep)."""
+  value = np.asarray(value)
+  return float(value) if value.ndim == 0 else [float(v) for v in value]
+
+
+def train_epoch(run, epoch):
+  """(state, metrics) after training `run` for the epoch numbered `epoch` (from 0)."""
+  return train.train_epoch(run.state, run.train_images, run.run_key, epoch,
+                           batch_size=run.config.batch_size,
+                           batch_sharding=parallel.batch_sharding(run.mesh))
+
+
+def evaluate(run):
+  """train.evaluate of the run's state on the test split."""
+  return train.evaluate(run.state, run.test_images, run.eval_key)
+
+
+def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
   """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
   epoch, checkpoints, progress pictures, and the final epoch's test evaluation
   in run.test. `on_epoch(run, record)` is called after each epoch. SIGTERM and
   SIGINT stop it after the epoch in flight with a checkpoint (errors.Interrupted);
-  non-finite training stops it before anything non-finite is written (errors.Diverged)."""
+  non-finite training stops it before anything non-finite is written (errors.Diverged).
+  A sweep passes its own `epoch_fn(run, epoch)` and `evaluate_fn(run)` (see
+  `train_epoch` and `evaluate`); its records hold a list per figure, a value
+  per model, and the aggregate samples per second of all models."""
   config, records, mngr = run.config, run.records, run.checkpoints
   grid_pixels = train.as_pixels(jax.device_put(
       run.dataset.test_images[analysis.grid_indices(run.dataset.test_labels)],
@@ -273,33 +314,31 @@ def train_loop(run, on_epoch=None):
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
-        run.state, train_metrics = train.train_epoch(
-            run.state, run.train_images, run.run_key, epoch, batch_size=config.batch_size,
-            batch_sharding=parallel.batch_sharding(run.mesh))
+        run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
         seconds = time.perf_counter() - tic
         done = epoch + 1
-        if not train_metrics["finite"]:
+        if not np.all(train_metrics["finite"]):
           newest = mngr.latest_step()
           raise errors.Diverged(
               f"the loss or the parameters became NaN or infinite in epoch {done}; " +
               (f"the checkpoint of epoch {newest} holds the last good state" if newest
                else "no checkpoint was written"))
-        record = {"epoch": done, "train_loss": float(train_metrics["loss"]),
-                  "train_mse": float(train_metrics["mse"]),
-                  "grad_norm": float(train_metrics["grad_norm"]),
-                  "test_loss": None, "test_mse": None,
-                  "seconds": seconds, "samples_per_s": n_steps * config.batch_size / seconds}
+        record = {"epoch": done, "train_loss": figure(train_metrics["loss"]),
+                  "train_mse": figure(train_metrics["mse"]),
+                  "grad_norm": figure(train_metrics["grad_norm"]),
+                  "test_loss": None, "test_mse": None, "seconds": seconds,
+                  "samples_per_s": (run.models or 1) * n_steps * config.batch_size / seconds}
         if config.corruption != "none":
           record["test_denoised_mse"] = None
         if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
-          test = jax.device_get(train.evaluate(run.state, run.test_images, run.eval_key))
-          record.update(test_loss=float(test["loss"]), test_mse=float(test["mse"]))
+          test = jax.device_get(evaluate_fn(run))
+          record.update(test_loss=figure(test["loss"]), test_mse=figure(test["mse"]))
           if config.corruption != "none":
-            record["test_denoised_mse"] = float(test["denoised_mse"])
+            record["test_denoised_mse"] = figure(test["denoised_mse"])
           if done == config.epochs:
             run.test = test
-        if done in progress_epochs:
+        if done in progress_epochs and run.models is None:
           reconstructions = parallel.to_host(train.reconstruct(run.state, grid_pixels))
           if records.writer:
             analysis.record_progress(records.path, done, reconstructions)

@@ -48,12 +48,17 @@ def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False):
   """Adam whose weight decay is an L2 term added to the gradient, as PyTorch's
   `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`).
 
-  The same arguments return the same object, so that states built alike share
-  compiled steps (the optimizer is a static part of the state)."""
-  if decoupled:
-    return optax.adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
-  return optax.chain(optax.add_decayed_weights(weight_decay),
-                     optax.adam(lr, b1=0.9, b2=0.999, eps=1e-8))
+  The learning rate and the weight decay live in the optimizer state
+  (`opt_state.hyperparams`, float32 scalars), traced like `TrainState.hparams`:
+  models differing only in them share one compiled program (a sweep sets them
+  per model). The same arguments return the same object, so that states built
+  alike share compiled steps (the optimizer is a static part of the state)."""
+  def adam(learning_rate, weight_decay):
+    if decoupled:
+      return optax.adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
+    return optax.chain(optax.add_decayed_weights(weight_decay),
+                       optax.adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8))
+  return optax.inject_hyperparams(adam)(learning_rate=lr, weight_decay=weight_decay)
 
 
 @dataclasses.dataclass(frozen=True)

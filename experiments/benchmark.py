@@ -170,6 +170,90 @@ def measure_torch(model, batch, images, epochs):
   return seconds, None
 
 
+def measure_sweep(model, batch, images, epochs, models):
+  """Seconds per epoch of `models` models trained at once (aejax.sweep: one
+  program over the stacked states, each model with its own seed), at the
+  platform's default chunk."""
+  import jax
+  from aejax import models as models_lib, sweep, train
+  fields = {k: tuple(v) if isinstance(v, list) else v for k, v in model.items()}
+  module = models_lib.ARCHITECTURES[fields.pop("architecture")](**fields)
+  states = sweep.stack([train.create_train_state(module, jax.random.key(s), train.make_optimizer())
+                        for s in range(models)])
+  keys = jax.random.split(jax.random.key(1), models)
+  data = jax.device_put(images)
+  chunk = sweep.default_chunk(jax.devices()[0].platform)
+
+  def run_epoch(epoch):
+    nonlocal states
+    states, metrics = sweep.train_epoch(states, data, keys, epoch, batch_size=batch, chunk=chunk)
+    jax.device_get(metrics)
+  return time_epochs(run_epoch, epochs)
+
+
+def measure_torch_compiled(model, batch, images, epochs):
+  """The strongest loop a PyTorch user would write: the tensors in device memory,
+  a randperm and slices instead of a DataLoader, the whole step (forward,
+  backward, Adam) under torch.compile (mode reduce-overhead, CUDA graphs, on a GPU)."""
+  import torch
+  from torch import nn
+  device = "cuda" if torch.cuda.is_available() else "cpu"
+  model = torch_model(model).to(device)
+  opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3), weight_decay=1e-5)
+  x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).to(device)
+  n_steps = len(images) // batch
+
+  @torch.compile(mode="reduce-overhead" if device == "cuda" else None)
+  def step(xb):
+    loss = nn.functional.mse_loss(model(xb), xb)
+    loss.backward()
+    opt.step()
+    return loss.detach()
+
+  def run_epoch(epoch):
+    order = torch.randperm(len(x), device=device)
+    for i in range(n_steps):
+      opt.zero_grad(set_to_none=True)
+      loss = step(x[order[i * batch:(i + 1) * batch]])
+    loss.item()
+  seconds = time_epochs(run_epoch, epochs)
+  if device == "cuda":
+    return seconds, torch.cuda.max_memory_allocated() / 2**20
+  return seconds, None
+
+
+SWEEP_MODELS = (1, 8, 32)
+
+
+def sweep_plan(quick):
+  """The sweep measurements: (models, loop); models None: a single run."""
+  loops = [(None, "fused"), (None, "torch"), (None, "torch_compiled")]
+  return loops + [(n, "sweep") for n in (SWEEP_MODELS[:2] if quick else SWEEP_MODELS)]
+
+
+def sweep_benchmark(epochs, quick, have_torch):
+  """Aggregate training samples/s of N-model sweeps beside one model (the seed
+  loop trains N models one after another at one model's rate) and PyTorch's
+  two loops, the reference model at batch 128 on the 4,000 digits."""
+  print(f"\nsweeps: {describe(REFERENCE)}, batch 128, 4000 digits; aggregate samples/s "
+        "of all models; ratios against one model's fused loop (the seed loop) and torch.compile")
+  print(f"{'loop':<20}{'models':>7}{'epoch s':>9}{'samples/s':>12}{'vs seed loop':>13}"
+        f"{'vs compiled':>12}")
+  results = {}
+  for models, loop in sweep_plan(quick):
+    if loop.startswith("torch") and not have_torch:
+      continue
+    spec = dict(model=REFERENCE, batch=128, n=4000, loop=loop, epochs=epochs, models=models)
+    results[f"{loop}{models or ''}"] = dict(run_child(spec), models=models or 1)
+  single = results["fused"]["samples_per_s"]
+  compiled = results.get("torch_compiled", {}).get("samples_per_s")
+  for name, r in results.items():
+    rate = r["samples_per_s"]
+    print(f"{name:<20}{r['models']:>7}{statistics.median(r['epoch_seconds']):>9.2f}{rate:>12,.0f}"
+          f"{rate / single:>12.2f}x{(f'{rate / compiled:.2f}x' if compiled else '-'):>12}", flush=True)
+  return results
+
+
 def measure_matmuls(model, batch, steps):
   """Seconds per step of the step's matrix products alone: for each layer
   x @ W, dY @ W.T (not for the first layer: no gradient flows into the data)
@@ -223,9 +307,13 @@ def child(spec):
   model, batch, n, loop, epochs = spec["model"], spec["batch"], spec["n"], spec["loop"], spec["epochs"]
   images = training_images(n)
   result = {}
-  if loop == "torch":
-    seconds, device_mib = measure_torch(model, batch, images, epochs)
+  if loop in ("torch", "torch_compiled"):
+    measure = measure_torch if loop == "torch" else measure_torch_compiled
+    seconds, device_mib = measure(model, batch, images, epochs)
     result["peak_mib"] = device_mib if device_mib is not None else peak_memory_mib()
+  elif loop == "sweep":
+    seconds = measure_sweep(model, batch, images, epochs, spec["models"])
+    result["peak_mib"] = peak_memory_mib()
   else:
     from aejax import train
     epoch_fn = {"fused": train.train_epoch, "stepwise": train.train_epoch_stepwise}[loop]
@@ -233,7 +321,7 @@ def child(spec):
     result["peak_mib"] = peak_memory_mib()
   if loop == "fused":
     result["matmul_floor_s_per_step"] = measure_matmuls(model, batch, steps=n // batch)
-  samples = (n // batch) * batch
+  samples = (n // batch) * batch * (spec.get("models") or 1)
   result["samples_per_s"] = samples / statistics.median(seconds)
   result["epoch_seconds"] = seconds
   print(json.dumps(result))
@@ -279,6 +367,7 @@ def benchmark(argv):
   parser.add_argument("--quick", action="store_true", help="the first configuration only")
   parser.add_argument("--only", choices=("reference", "deep", "conv"),
                       help="the configurations of this model only")
+  parser.add_argument("--sweeps", action="store_true", help="the sweep measurements only")
   parser.add_argument("--child", help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   if args.child:
@@ -294,6 +383,13 @@ def benchmark(argv):
         f"float32 matmul {rate / 1e9:.1f} GFLOP/s; PyTorch {'present' if have_torch else 'absent'}")
   header = (f"{'model':<30}{'batch':>6}{'n':>7}  {'loop':<9}{'samples/s':>11}{'vs torch':>9}"
             f"{'% matmul':>9}{'% shapes':>9}{'peak MiB':>9}")
+  if args.sweeps:
+    out = {"device": f"{device.device_kind} ({device.platform})", "cpu_cores": os.cpu_count(),
+           "sweeps": sweep_benchmark(args.epochs, args.quick, have_torch)}
+    if args.json:
+      with open(args.json, "w") as f:
+        json.dump(out, f, indent=2)
+    return out
   print(header)
   rows = []
   torch_rates = {}
@@ -323,7 +419,8 @@ def benchmark(argv):
          "stepwise_samples_per_s": ref["stepwise_samples_per_s"],
          "torch_samples_per_s": ref["torch_samples_per_s"],
          "limit_samples_per_s": ref["limit_samples_per_s"],
-         "matmul_floor_samples_per_s": ref["matmul_floor_samples_per_s"], "configs": rows}
+         "matmul_floor_samples_per_s": ref["matmul_floor_samples_per_s"], "configs": rows,
+         "sweeps": sweep_benchmark(args.epochs, args.quick, have_torch)}
   if args.json:
     with open(args.json, "w") as f:
       json.dump(out, f, indent=2)

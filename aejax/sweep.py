@@ -1,0 +1,194 @@
+"""Sweeps: many autoencoders trained at once in one compiled program.
+
+A sweep (config.SweepConfig) is every combination of lists of settings (noise
+level, learning rate, weight decay) times seeds; each member is the DAEConfig
+of a single run, built by `experiment.build` exactly as that run builds it: its
+own initialisation, shuffling and noise keys. The members' states are stacked
+into one state with a leading model axis [N, ...]; the swept values are traced
+per-model arrays (`state.hparams["noise"]`, the optimizer's
+`opt_state.hyperparams`), so all models share one program. An epoch of all of
+them is `lax.map` over the model axis of the single run's epoch function,
+`chunk` models vectorised (vmap) at a time. With chunk 1 (the default on CPU)
+each model is computed by exactly the operations of its single run, bit for
+bit; a larger chunk (the default on GPU: all models) batches the products,
+faster, and equal to the single runs only within rounding, which the chaotic
+training amplifies over the epochs.
+
+Devices: a 2-d mesh (model, data); the model axis is split over devices
+(shard_map), each device training its share of the models.
+
+The run itself is `experiment.prepare`, `train_loop` (checkpoints of the
+stacked state, --resume, SIGTERM) and this module's `finish`, which analyses
+every model as a single run's summary does (`analysis.summary_metrics`, no
+pictures) and writes sweep.json, sweep.csv, the plots and sweep.html
+(aejax.sweep_report).
+"""
+import functools
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from aejax import analysis, experiment, provenance, sweep_report, train
+from aejax.errors import UserError
+
+
+def stack(trees):
+  """One pytree whose leaves are the leaves of `trees` stacked on a new leading axis."""
+  return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def model(tree, i):
+  """Model `i` of a stacked pytree (the leading axis sliced away)."""
+  return jax.tree.map(lambda x: x[i], tree)
+
+
+def build(config):
+  """(stacked state, run keys [N], eval keys [N]) of every member of `config`,
+  each built by experiment.build as its single run. The members differ only in
+  traced values, so they share the first member's optimizer (its update reads
+  the learning rate and weight decay from each model's optimizer state)."""
+  built = [experiment.build(member) for member in config.members()]
+  tx = built[0][0].tx
+  states = [state.replace(tx=tx) for state, _, _ in built]
+  return stack(states), jnp.stack([k for _, k, _ in built]), jnp.stack([k for _, _, k in built])
+
+
+def build_placed(config, mesh):
+  """`build`, the model axis split over the mesh's `model` axis."""
+  state, run_keys, eval_keys = build(config)
+  return jax.device_put((state, run_keys, eval_keys), NamedSharding(mesh, P("model")))
+
+
+def make_mesh(config):
+  """A (model, data) mesh over --devices devices (0: all): --model-devices of
+  them (0: as many as divide both) split the models, the rest the batch."""
+  available = jax.devices()
+  n_models = len(config.members())
+  n = config.devices or len(available)
+  if n > len(available):
+    raise UserError(f"--devices {n}: only {len(available)} {available[0].platform} devices present")
+  k = config.model_devices or math.gcd(n, n_models)
+  if n % k or n_models % k:
+    raise UserError(f"--model-devices {k} must divide both the {n} devices and the {n_models} models")
+  if config.batch_size % (n // k):
+    raise UserError(f"--batch-size {config.batch_size} does not divide by the {n // k} devices "
+                    "that split each batch")
+  return jax.make_mesh((k, n // k), ("model", "data"), devices=available[:n],
+                       axis_types=(jax.sharding.AxisType.Auto,) * 2)
+
+
+def default_chunk(platform):
+  """Models vectorised together: 1 on CPU (bit-identical to single runs), all elsewhere."""
+  return 1 if platform == "cpu" else 0
+
+
+def over_models(fn, states, keys, shared, mesh, chunk):
+  """fn(state, key, *shared) of every model: `lax.map` over the leading axis
+  of `states` and `keys`, `chunk` models vectorised at a time (0: all of a
+  device's models; 1: a plain loop), the model axis split over the mesh's
+  `model` axis; `shared` (a tuple of arrays) is the same for every model."""
+  def local(states, keys, *shared):
+    n = jax.tree.leaves(states)[0].shape[0]
+    size = n if chunk == 0 else min(chunk, n)
+    one = lambda args: fn(*args, *shared)
+    return jax.lax.map(one, (states, keys), batch_size=None if size == 1 else size)
+  if mesh is None or mesh.shape["model"] == 1:
+    return local(states, keys, *shared)
+  return jax.shard_map(local, mesh=mesh, in_specs=(P("model"), P("model")) + (P(),) * len(shared),
+                       out_specs=P("model"), axis_names={"model"}, check_vma=False)(
+                           states, keys, *shared)
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size", "chunk", "mesh"),
+                   donate_argnames=("states",))
+def train_epoch(states, images, keys, epoch, *, batch_size, chunk=1, mesh=None):
+  """`train.train_epoch` of every model of the stacked `states` ([N, ...]),
+  with its run key (keys: [N]); returns the states and metrics of shape [N]."""
+  data_split = mesh is not None and mesh.shape["data"] > 1
+  fn = lambda state, key, images, epoch: train.train_epoch.__wrapped__(
+      state, images, key, epoch, batch_size=batch_size,
+      batch_sharding=P("data") if data_split else None)
+  return over_models(fn, states, keys, (images, epoch), mesh, chunk)
+
+
+@functools.partial(jax.jit, static_argnames=("chunk", "mesh"))
+def evaluate(states, images, keys, *, chunk=1, mesh=None):
+  """`train.evaluate` of every model with its eval key: each measurement of shape [N]."""
+  return over_models(lambda state, key, images: train.evaluate.__wrapped__(state, images, key),
+                     states, keys, (images,), mesh, chunk)
+
+
+def chunk_of(run):
+  return run.config.chunk or default_chunk(run.mesh.devices.flat[0].platform)
+
+
+def epoch_fn(run, epoch):
+  return train_epoch(run.state, run.train_images, run.run_key, epoch,
+                     batch_size=run.config.batch_size, chunk=chunk_of(run), mesh=run.mesh)
+
+
+def evaluate_fn(run):
+  return evaluate(run.state, run.test_images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
+
+
+def rows(run):
+  """A row per model: its swept values and seed, then every figure of a single
+  run's summary.json (its final train loss and analysis.summary_metrics; with
+  --no-analysis the test figures alone), the final evaluation made by the
+  single run's own program on the model's slice."""
+  config, dataset = run.config, run.dataset
+  axes = config.values()
+  test_images = jnp.asarray(dataset.test_images)
+  pca_figures = None if config.no_analysis else analysis.pca_metrics(config.latent_dim, dataset)
+  out = []
+  for i, member in enumerate(config.members()):
+    state, eval_key = jax.device_get(model(run.state, i)), jax.device_get(run.eval_key[i])
+    test = jax.device_get(train.evaluate(state, test_images, eval_key))
+    if config.no_analysis:
+      figures = analysis.test_metrics(member, test)
+    else:
+      figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, pca_figures)
+    row = {name: getattr(member, name) for name in axes}
+    row["final_train_loss"] = run.history[-1]["train_loss"][i] if run.history else None
+    out.append({**row, **figures})
+  return out
+
+
+def finish(run):
+  """Analyses every model (no pictures), writes summary.json (the training
+  figures of all models together and provenance), sweep.json, sweep.csv, the
+  plots and sweep.html; returns the sweep.json object."""
+  config = run.config
+  tic = time.perf_counter()
+  if not config.no_analysis:
+    print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA, "
+          "denoising table", flush=True)
+  table = rows(run)
+  if not config.no_analysis:
+    print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
+  record = provenance.collect(run.started, provenance.now(), time.perf_counter() - run.clock,
+                              run.mesh.devices.flat)
+  summary = {**experiment.training_summary(run.dataset, run.history), "devices": run.mesh.size,
+             "models": run.models, "chunk": chunk_of(run), "provenance": record}
+  summary.pop("final_train_loss")
+  run.records.write_summary(summary)
+  result = {"axes": {k: list(v) for k, v in config.values().items()}, "rows": table,
+            "samples_per_s": summary["samples_per_s"], "epochs": summary["epochs"],
+            "data_source": summary["data_source"]}
+  if run.records.writer:
+    sweep_report.write(run.workdir, config, result)
+  print(sweep_report.headline(result, run.workdir), flush=True)
+  return result
+
+
+def run(config, given=None):
+  """Trains every model of the sweep `config` at once and writes the workdir;
+  returns the sweep.json object."""
+  with experiment.prepare(config, given, "sweep", make_mesh=make_mesh, build_state=build_placed,
+                          models=len(config.members())) as r:
+    experiment.train_loop(r, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn)
+    return finish(r)

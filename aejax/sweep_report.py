@@ -1,0 +1,153 @@
+"""What a sweep writes beside its checkpoints: sweep.json (the axes, a row per
+model with every summary figure of a single run, the aggregate training
+samples/s), sweep.csv (the rows' numbers), a plot per headline figure against
+the swept axis (mean and standard deviation over seeds) and all of them in
+sweep.png, and sweep.html.
+Reconstruction errors are per-pixel MSE in [0, 1] pixel units.
+"""
+import csv
+import html
+import itertools
+import os
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+from aejax.workdir import write_json  # pylint: disable=wrong-import-position
+
+SWEEP_FILE = "sweep.json"
+CSV_FILE = "sweep.csv"
+HTML_FILE = "sweep.html"
+HEADLINE = {   # figure: its label
+    "test_mse": "clean test per-pixel MSE ([0, 1] units)",
+    "denoised_mse": "denoised test per-pixel MSE ([0, 1] units)",
+    "knn_accuracy": "kNN accuracy of the code (k=5)",
+    "trustworthiness": "trustworthiness of the code (k=5)",
+}
+AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay"}
+
+
+def swept_axis(axes):
+  """The axis drawn along x: the first setting with several values (else `noise`)."""
+  return next((name for name, values in axes.items() if name != "seed" and len(values) > 1), "noise")
+
+
+def series(result, figure):
+  """{other settings (tuple of (name, value)): [(x, mean, std, n)]} of `figure`
+  over the seeds, x the value of the swept axis."""
+  axes = result["axes"]
+  x_name = swept_axis(axes)
+  others = [name for name in axes if name not in ("seed", x_name) and len(axes[name]) > 1]
+  out = {}
+  for combo in itertools.product(*(axes[name] for name in others)):
+    key = tuple(zip(others, combo))
+    points = []
+    for x in axes[x_name]:
+      values = [r[figure] for r in result["rows"] if r[x_name] == x and r.get(figure) is not None
+                and all(r[name] == value for name, value in key)]
+      if values:
+        points.append((x, float(np.mean(values)), float(np.std(values)), len(values)))
+    out[key] = points
+  return out
+
+
+def plot(path, result, figures):
+  """One panel per figure of `figures` against the swept axis: the mean over
+  seeds with error bars of one standard deviation, a line per other setting."""
+  x_name = swept_axis(result["axes"])
+  fig, axs = plt.subplots(1, len(figures), figsize=(3.6 * len(figures), 3.0), squeeze=False)
+  for ax, figure in zip(axs[0], figures):
+    for key, points in series(result, figure).items():
+      if not points:
+        continue
+      x, mean, std, _ = map(np.array, zip(*points))
+      label = ", ".join(f"{AXIS_LABELS.get(k, k)} {v:g}" for k, v in key) or None
+      ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=label)
+    if x_name in ("lr", "weight_decay") and min(result["axes"][x_name]) > 0:
+      ax.set_xscale("log")
+    ax.set_xlabel(AXIS_LABELS.get(x_name, x_name))
+    ax.set_title(HEADLINE.get(figure, figure), fontsize=8)
+    ax.grid(alpha=0.3)
+    if any(key for key in series(result, figure)):
+      ax.legend(fontsize=6)
+  n_seeds = len(result["axes"]["seed"])
+  fig.suptitle(f"mean and std over {n_seeds} seed{'s' if n_seeds > 1 else ''}, "
+               f"{result['epochs']} epochs", fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=80)
+  plt.close(fig)
+
+
+def scalar_columns(rows):
+  """The names of the rows' number (and string) fields, in first-seen order."""
+  names = []
+  for row in rows:
+    names += [k for k, v in row.items() if not isinstance(v, (list, dict)) and k not in names]
+  return names
+
+
+def write_csv(path, rows):
+  columns = scalar_columns(rows)
+  with open(path + ".tmp", "w", newline="") as f:
+    writer = csv.DictWriter(f, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+  os.replace(path + ".tmp", path)
+
+
+def write_html(path, config, result, pictures):
+  """sweep.html: the command's settings, the pictures, and the table of mean +- std."""
+  x_name = swept_axis(result["axes"])
+  head = "".join(f"<th>{html.escape(HEADLINE[f].split(' (')[0])}</th>" for f in HEADLINE)
+  body = []
+  for figure_points in zip(*(
+      [(key, p) for key, points in series(result, f).items() for p in points] for f in HEADLINE)):
+    key, (x, _, _, n) = figure_points[0]
+    setting = ", ".join([f"{x_name} {x:g}"] + [f"{k} {v:g}" for k, v in key])
+    cells = "".join(f"<td>{mean:.5g} &plusmn; {std:.2g}</td>" for _, (_, mean, std, _) in figure_points)
+    body.append(f"<tr><td>{html.escape(setting)}</td><td>{n}</td>{cells}</tr>")
+  images = "".join(f'<img src="{p}" alt="{html.escape(p)}">' for p in pictures)
+  axes = ", ".join(f"{k}: {', '.join(f'{v:g}' for v in vs)}" for k, vs in result["axes"].items())
+  page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>sweep</title>
+<style>body{{font-family:sans-serif;margin:1.5em}} td,th{{padding:2px 8px;text-align:right}}
+img{{max-width:100%}}</style></head><body>
+<h1>Sweep of {len(result['rows'])} models</h1>
+<p>{html.escape(axes)}; {result['epochs']} epochs on {html.escape(result['data_source'])};
+corruption {html.escape(config.corruption)}; widths {html.escape(config.widths)}, code
+{config.latent_dim}-d; trained at once: {result['samples_per_s']:.0f} training samples/s for all
+models together. Mean &plusmn; standard deviation over the seeds; MSE per pixel in [0, 1] units.
+Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FILE}">{CSV_FILE}</a>.</p>
+<table><tr><th>setting</th><th>seeds</th>{head}</tr>
+{''.join(body)}
+</table>
+{images}
+</body></html>
+"""
+  with open(path, "w", encoding="utf-8") as f:
+    f.write(page)
+
+
+def write(workdir, config, result):
+  """sweep.json, sweep.csv, sweep_<figure>.png for each headline figure,
+  sweep.png (all of them side by side), sweep.html."""
+  write_json(os.path.join(workdir, SWEEP_FILE), result)
+  write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
+  figures = [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
+  plot(os.path.join(workdir, "sweep.png"), result, figures)
+  pictures = []
+  for figure in figures:
+    pictures.append(f"sweep_{figure}.png")
+    plot(os.path.join(workdir, pictures[-1]), result, [figure])
+  write_html(os.path.join(workdir, HTML_FILE), config, result, pictures)
+
+
+def headline(result, workdir):
+  """The last line a sweep prints."""
+  best = min(result["rows"], key=lambda r: r.get("denoised_mse", r["test_mse"]))
+  settings = ", ".join(f"{k} {best[k]:g}" for k in result["axes"])
+  return (f"{len(result['rows'])} models, {result['samples_per_s']:.0f} training samples/s together; "
+          f"lowest denoised per-pixel MSE {best.get('denoised_mse', best['test_mse']):.5f} ([0, 1] "
+          f"units) at {settings}; report: {os.path.join(workdir, HTML_FILE)}")

@@ -1,0 +1,133 @@
+"""Sweeps: each model of a sweep is its single run, bit for bit; a sweep is one
+state for checkpoints, --resume, SIGTERM and bad input; the model axis splits
+over devices."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, fake_mnist
+
+sys.path.insert(0, os.path.join(ROOT, "experiments"))
+import dae as dae_script  # pylint: disable=wrong-import-position
+import sweep as sweep_script  # pylint: disable=wrong-import-position
+
+from aejax import sweep  # pylint: disable=wrong-import-position
+
+TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100"]
+SWEPT = ["--noise", "0.1,0.5", "--seeds", "2"]
+NOT_FIGURES = {"noise", "lr", "weight_decay", "seed", "corruption"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
+
+
+@pytest.fixture(scope="module")
+def swept(data_dir, tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("sweep") / "run")
+  result = sweep_script.main(SWEPT + TINY + ["--data-dir", data_dir, "--workdir", workdir])
+  return workdir, result
+
+
+def test_rows_are_the_single_runs_bit_for_bit(swept, data_dir, tmp_path):
+  workdir, result = swept
+  assert [(r["noise"], r["seed"]) for r in result["rows"]] == [(0.1, 0), (0.1, 1), (0.5, 0), (0.5, 1)]
+  assert len({r["test_mse"] for r in result["rows"]}) == 4
+  for row in result["rows"]:
+    single = dae_script.main(TINY + ["--noise", str(row["noise"]), "--seed", str(row["seed"]),
+                                     "--data-dir", data_dir, "--no-analysis",
+                                     "--workdir", str(tmp_path / f"{row['noise']}-{row['seed']}")])
+    assert single["final_train_loss"] == row["final_train_loss"]
+    shared = [k for k in single if k in row and k not in NOT_FIGURES]
+    assert {"test_mse", "denoised_mse", "noisy_input_mse", "test_loss"} <= set(shared)
+    assert {k: single[k] for k in shared} == {k: row[k] for k in shared}
+
+
+def test_outputs(swept):
+  workdir, result = swept
+  on_disk = json.load(open(os.path.join(workdir, "sweep.json")))
+  assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "seed": [0, 1]}
+  assert on_disk["rows"] == result["rows"] and on_disk["samples_per_s"] > 0
+  for key in ("knn_accuracy", "trustworthiness", "continuity", "linear_probe_accuracy",
+              "pca_test_mse", "denoising"):
+    assert key in result["rows"][0]
+  with open(os.path.join(workdir, "sweep.csv")) as f:
+    table = list(csv.DictReader(f))
+  assert [float(r["denoised_mse"]) for r in table] == [r["denoised_mse"] for r in result["rows"]]
+  for figure in ("test_mse", "denoised_mse", "knn_accuracy", "trustworthiness"):
+    assert os.path.getsize(os.path.join(workdir, f"sweep_{figure}.png")) > 1000
+  assert os.path.getsize(os.path.join(workdir, "sweep.png")) > 1000
+  page = open(os.path.join(workdir, "sweep.html")).read()
+  assert "sweep_knn_accuracy.png" in page and "noise 0.5" in page
+  metrics = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+  assert [len(m["train_loss"]) for m in metrics] == [4, 4]
+
+
+def test_series_mean_and_spread_over_seeds():
+  from aejax import sweep_report
+  rows = [{"noise": n, "lr": 1e-3, "weight_decay": 0.0, "seed": s, "test_mse": n + s}
+          for n in (0.1, 0.5) for s in (0, 1)]
+  result = {"axes": {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [0.0], "seed": [0, 1]},
+            "rows": rows}
+  (key, points), = sweep_report.series(result, "test_mse").items()
+  assert key == () and points == [(0.1, pytest.approx(0.6), 0.5, 2), (0.5, 1.0, 0.5, 2)]
+
+
+def test_sigterm_then_resume_gives_the_same_rows(swept, data_dir, tmp_path, monkeypatch, capsys):
+  _, result = swept
+  workdir = str(tmp_path / "run")
+  train_epoch = sweep.epoch_fn
+
+  def interrupted(run, epoch):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return train_epoch(run, epoch)
+  monkeypatch.setattr(sweep, "epoch_fn", interrupted)
+  with pytest.raises(SystemExit) as stop:
+    sweep_script.main(SWEPT + TINY + ["--data-dir", data_dir, "--workdir", workdir, "--no-analysis"])
+  assert stop.value.code == 3
+  assert "--resume --workdir" in capsys.readouterr().err
+  monkeypatch.setattr(sweep, "epoch_fn", train_epoch)
+  resumed = sweep_script.main(["--resume", "--workdir", workdir, "--no-analysis"])
+  for row, alone in zip(resumed["rows"], result["rows"]):
+    assert "knn_accuracy" not in row
+    assert row == {k: alone[k] for k in row}
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--noise", "0.1,x"], "--noise must be numbers separated by commas"),
+    (["--lr", "1e-3,0"], "--lr must be positive"),
+    (["--noise", "0.1,0.5", "--model-devices", "3"], "--model-devices 3"),
+])
+def test_bad_values_are_one_line(flags, message, data_dir, tmp_path, capsys):
+  workdir = tmp_path / "run"
+  with pytest.raises(SystemExit) as stop:
+    sweep_script.main(flags + TINY + ["--data-dir", data_dir, "--workdir", str(workdir)])
+  assert stop.value.code == 2
+  err = capsys.readouterr().err.strip()
+  assert message in err and len(err.splitlines()) == 1
+  assert not workdir.exists()
+
+
+def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
+  """Four forced CPU devices as a (model 2, data 2) mesh: each device trains two
+  models on half of each batch; the figures agree with one device within rounding."""
+  _, result = swept
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+  workdir = str(tmp_path / "run")
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "sweep.py"), *SWEPT, *TINY,
+       "--model-devices", "2", "--no-analysis", "--data-dir", data_dir, "--workdir", workdir],
+      env=env, capture_output=True, text=True, timeout=300, check=False)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert "devices: 4 cpu devices" in out.stdout
+  rows = json.load(open(os.path.join(workdir, "sweep.json")))["rows"]
+  for row, alone in zip(rows, result["rows"]):
+    for key in ("test_mse", "denoised_mse", "final_train_loss"):
+      np.testing.assert_allclose(row[key], alone[key], rtol=1e-4)
