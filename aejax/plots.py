@@ -193,6 +193,8 @@ def _projection(ax, coords, colors, size, limits, names, pair):
   ax.set_xlim(*limits[i])
   ax.set_ylim(*limits[j])
   ax.set_aspect("equal")
+  for axis in (ax.xaxis, ax.yaxis):
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(6, steps=[1, 2, 5, 10]))
   ax.set_xlabel(names[i], labelpad=1)
   ax.set_ylabel(names[j], labelpad=1)
   ax.set_title(f"{names[i]}-{names[j]}", pad=2)
