@@ -157,14 +157,12 @@ class VariantConfig(AEConfig):
 
 @dataclasses.dataclass(frozen=True)
 class SparseConfig(VariantConfig):
-  """The sparse autoencoder: sigmoid hidden units whose mean activation is pulled
-  toward rho (a KL penalty), and optionally an L1 penalty on the code."""
-  activation: str = option("sigmoid", "hidden nonlinearity of the encoder and decoder (the KL "
-                           "sparsity penalty needs sigmoid)", tuple(models.ACTIVATIONS))
-  sparsity: float = weight(sparse.kl_sparsity, 0.01, "weight of the KL sparsity penalty: the "
-                           "sum over hidden units of KL(rho || mean activation), nats")
+  """The sparse autoencoder: an L1 penalty on the code and, with sigmoid hidden
+  units, a KL penalty pulling each hidden unit's mean activation toward rho."""
+  code_l1: float = weight(sparse.code_l1, 1e-3, "weight of the L1 norm of the code")
+  sparsity: float = weight(sparse.kl_sparsity, 0.0, "weight of the KL sparsity penalty: the sum "
+                           "over hidden units of KL(rho || mean activation), nats; needs --activation sigmoid")
   rho: float = hparam(0.05, "target mean activation of each hidden unit, in (0, 1)")
-  code_l1: float = weight(sparse.code_l1, 0.0, "weight of the L1 norm of the code")
 
   def check(self):
     super().check()
@@ -214,6 +212,25 @@ class SDAEConfig(VariantConfig):
     if self.architecture != "mlp":
       raise ConfigError(f"--architecture must be mlp: the stacked autoencoder is pretrained "
                         f"dense layer by dense layer, got {self.architecture!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooConfig:
+  """Every variant trained on the same split, seed and epoch budget, beside PCA."""
+  workdir: Optional[str] = option(None, "folder for zoo.json, zoo.md, zoo.html and one run folder per "
+                                  "model (default: a new folder under runs/)")
+  epochs: int = option(50, "training epochs of every model (the stacked DAE pretrains each layer "
+                       "for --pretrain-epochs before)")
+  latent_dim: int = option(3, "size of every model's code, and PCA's number of components")
+  widths: str = option("128,64,12", "encoder hidden widths of every model, comma-separated")
+  batch_size: int = option(128, "examples per optimizer step")
+  pretrain_epochs: int = option(10, "epochs of greedy pretraining of each layer of the stacked DAE")
+  seed: int = option(0, "seed of every model")
+  data_source: str = option("auto", "as for experiments/ae.py", data.SOURCES)
+  data_dir: Optional[str] = option(None, "folder with the four MNIST IDX files (raw or .gz)")
+  models: str = option("all", "comma-separated ids of the models to train (of experiments/zoo.py "
+                       "MODELS: ae, dae, sparse, contractive, vae, sdae, ...), or all")
+  overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier zoo, deleting it")
 
 
 def flag(name):

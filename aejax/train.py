@@ -71,6 +71,12 @@ class ModuleApply:
     return self.module.apply(variables, *args, **kwargs)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def init_params(model, key):
+  """The parameters of `model` initialised on one MNIST-sized input; one program per equal model."""
+  return model.init(key, jnp.zeros((1, getattr(model, "n_pixels", 784)), jnp.float32))["params"]
+
+
 def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0,
                        regularisers=None, hparams=None):
   """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input.
@@ -80,8 +86,7 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
   pixels, at level `noise`; regularisers: {name: (fn, weight)}, fn: Forward ->
   scalar; hparams: {name: value} other traced settings the regularisers read.
   """
-  n_pixels = getattr(model, "n_pixels", 784)
-  params = jax.jit(model.init)(key, jnp.zeros((1, n_pixels), jnp.float32))["params"]
+  params = init_params(model, key)
   regularisers = dict(regularisers or {})
   values = {"noise": noise, **{name: w for name, (_, w) in regularisers.items()}, **(hparams or {})}
   return TrainState.create(
@@ -167,7 +172,22 @@ def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
   return state, metrics
 
 
-@functools.partial(jax.jit, static_argnames=("batch_size",))
+def model_program(fn=None, **jit_kwargs):
+  """`jax.jit` of fn(state, ...) that sees only the model's part of the state
+  (no regularisers, optimizer or weights): variants of one model, whose losses
+  differ, share its evaluation and analysis programs."""
+  if fn is None:
+    return functools.partial(model_program, **jit_kwargs)
+  compiled = jax.jit(fn, **jit_kwargs)
+
+  @functools.wraps(fn)
+  def call(state, *args, **kwargs):
+    return compiled(state.replace(regularisers=(), hparams={"noise": state.noise}, tx=None, opt_state=None),
+                    *args, **kwargs)
+  return call
+
+
+@model_program(static_argnames=("batch_size",))
 def evaluate(state, images, key, *, batch_size=1000):
   """Means of `eval_step`'s measurements over all of `images` ([N, P]), in
   chunks of `batch_size`; the same key gives the same corruptions."""
@@ -182,21 +202,21 @@ def evaluate(state, images, key, *, batch_size=1000):
   return jax.tree.map(lambda v: jnp.sum(jnp.where(valid, v.reshape(-1), 0.0)) / n, per_example)
 
 
-@jax.jit
+@model_program
 def encode(state, images):
   """[N, P] images (uint8 or pixels in [0, 1]) -> [N, latent_dim] codes."""
   inputs = state.objective.to_model(as_pixels(images))
   return state.apply_fn({"params": state.params}, inputs, method="encode")
 
 
-@jax.jit
+@model_program
 def decode(state, codes):
   """[N, latent_dim] codes -> [N, P] decoded pixels in [0, 1]."""
   outputs = state.apply_fn({"params": state.params}, codes, method="decode")
   return state.objective.to_pixels(outputs)
 
 
-@jax.jit
+@model_program
 def reconstruct(state, pixels):
   """[N, P] pixels in [0, 1] (possibly corrupted) -> [N, P] reconstructions in [0, 1]."""
   obj = state.objective

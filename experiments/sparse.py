@@ -1,11 +1,12 @@
-"""The sparse autoencoder: sigmoid hidden units pulled toward a mean activation rho.
+"""The sparse autoencoder: an L1 penalty on the code, and/or the KL sparsity of
+sigmoid hidden units toward a mean activation rho.
 
-  python experiments/sparse.py                              # KL sparsity 0.01 toward rho 0.05
-  python experiments/sparse.py --code-l1 1e-3 --sparsity 0  # an L1 penalty on the code instead
-  python experiments/sparse.py --corruption masking --noise 0.3 --architecture mlp
+  python experiments/sparse.py                                  # L1 on the code, weight 1e-3
+  python experiments/sparse.py --activation sigmoid --sparsity 0.001 --rho 0.05 --code-l1 0
+  python experiments/sparse.py --corruption masking --noise 0.3 # a sparse denoising AE
 
-Loss: reconstruction + sparsity * sum_j KL(rho || mean activation of hidden unit j)
-+ code_l1 * ||z||_1 (aejax/objectives/sparse.py). Writes what experiments/ae.py writes.
+Loss: reconstruction + code_l1 * ||z||_1 + sparsity * sum_j KL(rho || mean activation
+of hidden unit j) (aejax/objectives/sparse.py). Writes what experiments/ae.py writes.
 """
 from aejax import cli, config, experiment
 

@@ -1,8 +1,9 @@
 import chex
 import jax
 import jax.numpy as jnp
+import pytest
 
-from aejax import models
+from aejax import models, objectives
 
 
 def test_reference_shapes_and_layers():
@@ -40,3 +41,41 @@ def test_bfloat16_compute_keeps_float32_params_and_outputs():
   params = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 784)))
   assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(params))
   assert model.apply(params, jnp.ones((2, 784))).dtype == jnp.float32
+
+
+@pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))
+def test_every_architecture_keeps_the_contract(name):
+  """Every variant relies on it: shapes, float32 codes and outputs, an activation
+  choice, and hidden activations sown for the sparsity penalty."""
+  x = jax.random.uniform(jax.random.key(0), (3, 784))
+  for activation in models.ACTIVATIONS:
+    model = models.ARCHITECTURES[name](widths=(16, 8), latent_dim=5, output="logits", dtype=jnp.bfloat16,
+                                       activation=activation)
+    params = jax.jit(model.init)(jax.random.key(0), x)
+    assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(params))
+    z, sown = model.apply(params, x, method="encode", mutable="intermediates")
+    chex.assert_shape(z, (3, 5))
+    chex.assert_type(z, jnp.float32)
+    y = model.apply(params, z, method="decode")
+    chex.assert_shape(y, (3, 784))
+    chex.assert_type(y, jnp.float32)
+    hidden = objectives.find(sown["intermediates"], "hidden")
+    assert hidden and all(h.shape[0] == 3 for h in hidden)
+    if activation == "sigmoid":
+      assert all(0 <= float(h.min()) and float(h.max()) <= 1 for h in hidden)
+
+
+def test_gaussian_encoder_gives_the_mean_or_a_reparameterised_draw():
+  model = models.Gaussian(models.AutoEncoder(widths=(16,), latent_dim=4))
+  assert model.latent_dim == 2 and model.n_pixels == 784 and model.output == "tanh"
+  x = jax.random.uniform(jax.random.key(1), (2000, 784))
+  params = jax.jit(model.init)(jax.random.key(0), x[:1])
+  stats = model.base.apply({"params": params["params"]["base"]}, x, method="encode")
+  mean, log_var = stats[:, :2], stats[:, 2:]
+  chex.assert_trees_all_close(model.apply(params, x, method="encode"), mean)
+  z, sown = model.apply(params, x, method="encode", rngs={"sample": jax.random.key(2)}, mutable="intermediates")
+  chex.assert_trees_all_close(sown["intermediates"]["mean"][0], mean)
+  chex.assert_trees_all_close(sown["intermediates"]["log_var"][0], log_var)
+  eps = (z - mean) / jnp.exp(0.5 * log_var)       # standard normal if the draw is right
+  assert abs(float(jnp.mean(eps))) < 0.05 and abs(float(jnp.std(eps)) - 1) < 0.05
+  chex.assert_shape(model.apply(params, z, method="decode"), (2000, 784))
