@@ -53,7 +53,10 @@ def restore(mngr, state, key):
             f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
             "trying an older one", file=sys.stderr, flush=True)
       continue
-    state = state.replace(params=item["params"], opt_state=item["opt_state"], step=item["step"])
+    opt_state = item["opt_state"]
+    if hasattr(state.opt_state, "hyperparams"):  # lr and weight decay: the config's in force
+      opt_state = opt_state._replace(hyperparams=state.opt_state.hyperparams)
+    state = state.replace(params=item["params"], opt_state=opt_state, step=item["step"])
     return state, jax.random.wrap_key_data(np.asarray(item["key"])), epoch
   raise CheckpointError(f"{mngr.directory}: no usable checkpoint to resume from")
 

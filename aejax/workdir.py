@@ -132,8 +132,8 @@ def holds_files(path):
   return os.path.isdir(path) and bool(set(os.listdir(path)) - {LOCK_FILE})
 
 
-def read_metrics(path, up_to_epoch):
-  """The records of metrics.jsonl for epochs 1..up_to_epoch, in order.
+def read_metrics(path, up_to_epoch=None):
+  """The records of metrics.jsonl for epochs 1..up_to_epoch (None: all it holds), in order.
 
   A torn last line (what a kill or a full disk during the append leaves) is
   dropped with a warning: its epoch comes after the newest checkpoint. Other
@@ -162,6 +162,8 @@ def read_metrics(path, up_to_epoch):
         break
       raise WorkdirError(f"{path}: damaged at line {number}") from None
     records.append(record)
+  if up_to_epoch is None:   # every epoch recorded (a finished run, for reading only)
+    up_to_epoch = records[-1]["epoch"] if records else 0
   records = [r for r in records if r["epoch"] <= up_to_epoch]
   if [r["epoch"] for r in records] != list(range(1, up_to_epoch + 1)):
     raise WorkdirError(f"{path}: holds epochs {[r['epoch'] for r in records][:8]}..., not 1 to "

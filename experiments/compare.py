@@ -55,7 +55,7 @@ def read_run(workdir):
   summary_path = os.path.join(workdir, "summary.json")
   summary = _read_json(summary_path, "a run's summary") if os.path.isfile(summary_path) else {}
   try:
-    history = experiment.read_metrics(os.path.join(workdir, "metrics.jsonl"), float("inf"))
+    history = experiment.read_metrics(os.path.join(workdir, "metrics.jsonl"))
   except (ValueError, KeyError, TypeError) as e:
     raise UserError(f"{os.path.join(workdir, 'metrics.jsonl')}: damaged ({e})") from None
   return {"workdir": workdir, "config": config, "summary": summary, "history": history}

@@ -11,7 +11,8 @@ spec.loader.exec_module(benchmark)
 
 def test_layer_shapes_mirror_the_encoder():
   assert benchmark.layer_shapes(benchmark.REFERENCE) == [
-      (784, 128), (128, 64), (64, 12), (12, 3), (3, 12), (12, 64), (64, 128), (128, 784)]
+      (1, 784, 128), (1, 128, 64), (1, 64, 12), (1, 12, 3), (1, 3, 12), (1, 12, 64), (1, 64, 128),
+      (1, 128, 784)]
 
 
 def test_flops_per_sample_by_hand():

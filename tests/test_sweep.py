@@ -126,7 +126,7 @@ def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
        "--model-devices", "2", "--no-analysis", "--data-dir", data_dir, "--workdir", workdir],
       env=env, capture_output=True, text=True, timeout=300, check=False)
   assert out.returncode == 0, out.stderr[-2000:]
-  assert "devices: 4 cpu devices" in out.stdout
+  assert "devices: 4 x cpu" in out.stdout
   rows = json.load(open(os.path.join(workdir, "sweep.json")))["rows"]
   for row, alone in zip(rows, result["rows"]):
     for key in ("test_mse", "denoised_mse", "final_train_loss"):
