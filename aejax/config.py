@@ -101,6 +101,8 @@ class AEConfig:
         raise ConfigError(f"--{flag(name)} must be non-negative, got {getattr(self, name)}")
     if not self.lr > 0:
       raise ConfigError(f"--lr must be positive, got {self.lr}")
+    if not 0.0 <= self.noise <= 1.0:
+      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
     try:
       if not self.hidden_widths or min(self.hidden_widths) <= 0:
         raise ValueError
@@ -124,11 +126,6 @@ class DAEConfig(AEConfig):
   noise: float = option(0.5, "corruption level in [0, 1]: gaussian standard deviation in "
                         "[0, 1] pixel units, or the fraction of pixels masked or flipped")
 
-  def check(self):
-    super().check()
-    if not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
-
 
 @dataclasses.dataclass(frozen=True)
 class VariantConfig(AEConfig):
@@ -140,11 +137,6 @@ class VariantConfig(AEConfig):
                         "deviation in [0, 1] pixel units, or the fraction of pixels masked or flipped")
   activation: str = option("relu", "hidden nonlinearity of the encoder and decoder",
                            tuple(models.ACTIVATIONS))
-
-  def check(self):
-    super().check()
-    if not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
 
 
 @dataclasses.dataclass(frozen=True)
