@@ -104,6 +104,12 @@ class AEConfig:
         raise ConfigError(f"--{flag(name)} must be non-negative, got {getattr(self, name)}")
     if not self.lr > 0:
       raise ConfigError(f"--lr must be positive, got {self.lr}")
+    if self.corruption == "gaussian":
+      if not 0.0 <= self.noise < float("inf"):
+        raise ConfigError(f"--noise (a standard deviation) must be non-negative, got {self.noise}")
+    elif not 0.0 <= self.noise <= 1.0:
+      raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
+                        f"got {self.noise}")
     try:
       if not self.hidden_widths or min(self.hidden_widths) <= 0:
         raise ValueError
@@ -128,15 +134,6 @@ class DAEConfig(AEConfig):
                         "units (any non-negative value), or the fraction in [0, 1] of pixels "
                         "masked or flipped")
 
-  def check(self):
-    super().check()
-    if self.corruption == "gaussian":
-      if not 0.0 <= self.noise < float("inf"):
-        raise ConfigError(f"--noise (a standard deviation) must be non-negative, got {self.noise}")
-    elif not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
-                        f"got {self.noise}")
-
 
 @dataclasses.dataclass(frozen=True)
 class VariantConfig(AEConfig):
@@ -148,11 +145,6 @@ class VariantConfig(AEConfig):
                         "deviation in [0, 1] pixel units, or the fraction of pixels masked or flipped")
   activation: str = option("relu", "hidden nonlinearity of the encoder and decoder",
                            tuple(models.ACTIVATIONS))
-
-  def check(self):
-    super().check()
-    if not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise must be in [0, 1], got {self.noise}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -122,7 +122,8 @@ def train_step(state, batch, key):
 def eval_step(state, batch, key):
   """Per-example test measurements, each of shape [B].
 
-  `loss`: the training objective (from the corrupted input for a DAE);
+  `loss`: the reconstruction term of the loss, without the regularisers (from the
+  corrupted input for a DAE; decoded from the mean code of a Gaussian encoder);
   `mse`: per-pixel MSE, [0, 1] units, of the reconstruction of the clean input;
   `noisy_input_mse`: the corrupted input against the clean one;
   `denoised_mse`: the reconstruction of the corrupted input against the clean one.

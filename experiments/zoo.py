@@ -75,8 +75,10 @@ def markdown(rows, zoo):
       f"| {r['name']} | {r['test_mse']:.4f} | {r['test_psnr']:.2f} | {r['knn_accuracy']:.3f} | "
       f"{r['linear_probe_accuracy']:.3f} | {r['trustworthiness']:.3f} | {r['continuity']:.3f} | "
       f"{r['denoised_mse']:.4f} | {r['seconds']:.0f} | {r['parameters']:,} |\n" for r in rows) + (
-      f"\n{zoo.latent_dim}-d code, {zoo.epochs} epochs, seed {zoo.seed}; MSE per pixel in [0, 1] units; "
-      f"denoised MSE under {DENOISING[0]} noise of std {DENOISING[1]}.\n")
+      f"\n{zoo.latent_dim}-d code, hidden widths {zoo.widths}, {zoo.epochs} epochs (the stacked DAE "
+      f"after {zoo.pretrain_epochs} epochs of pretraining per layer), batch {zoo.batch_size}, seed "
+      f"{zoo.seed}; MSE per pixel in [0, 1] units; denoised MSE under {DENOISING[0]} noise of std "
+      f"{DENOISING[1]}; seconds: wall time of the run.\n")
 
 
 def page(rows, zoo, source, links):
