@@ -188,9 +188,9 @@ def run(config, given=None, name="ae"):
     with deferred_signals() as received:
       for epoch in bar:
         tic = time.perf_counter()
-        state, train_metrics = train.train_epoch(state, train_images, run_key, epoch,
-                                                 batch_size=config.batch_size,
-                                                 batch_sharding=parallel.batch_sharding(mesh))
+        state, train_metrics = train.run_epoch(state, train_images, run_key, epoch,
+                                               batch_size=config.batch_size,
+                                               batch_sharding=parallel.batch_sharding(mesh))
         train_metrics = jax.device_get(train_metrics)
         seconds = time.perf_counter() - tic
         done = epoch + 1
