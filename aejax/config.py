@@ -59,7 +59,9 @@ class AEConfig:
   weight_decay: float = option(1e-5, "weight decay: an L2 term on the gradient (PyTorch Adam)")
   decoupled: bool = option(False, "decoupled weight decay (AdamW) instead of the L2 term")
   architecture: str = option("mlp", "encoder/decoder architecture", tuple(models.ARCHITECTURES))
-  widths: str = option("128,64,12", "encoder hidden widths, comma-separated; the decoder mirrors them")
+  widths: str = option("128,64,12", "encoder hidden widths, comma-separated (for --architecture "
+                       "conv, the dense layers between the convolutions and the code, e.g. 256); "
+                       "the decoder mirrors them")
   latent_dim: int = option(3, "size of the code z")
   loss: str = option("mse", "mse: tanh output against pixels in [-1, 1]; bce: sigmoid "
                      "cross-entropy against pixels in [0, 1]", tuple(objectives.OBJECTIVES))

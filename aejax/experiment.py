@@ -283,9 +283,9 @@ def figure(value):
 
 def train_epoch(run, epoch):
   """(state, metrics) after training `run` for the epoch numbered `epoch` (from 0)."""
-  return train.train_epoch(run.state, run.train_images, run.run_key, epoch,
-                           batch_size=run.config.batch_size,
-                           batch_sharding=parallel.batch_sharding(run.mesh))
+  return train.run_epoch(run.state, run.train_images, run.run_key, epoch,
+                         batch_size=run.config.batch_size,
+                         batch_sharding=parallel.batch_sharding(run.mesh))
 
 
 def evaluate(run):
