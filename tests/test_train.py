@@ -203,11 +203,11 @@ def test_models_differing_only_in_hparams_train_together_under_vmap():
   assert abs(float(metrics["loss"][0] - metrics["loss"][1])) > 1e-3
 
 
-def test_each_variant_learns_under_each_corruption():
+def test_sparse_and_contractive_variants_learn_under_a_corruption():
   digits = jnp.asarray(data.load_embedded().train_images[:64] / 255.0, jnp.float32)
+  # (The VAE and the stacked DAE learn in tests/test_variants.py, the DAE everywhere.)
   for cfg in (config.SparseConfig(widths="32", activation="sigmoid", sparsity=0.01, corruption="masking", noise=0.2),
-              config.ContractiveConfig(widths="32", corruption="gaussian", noise=0.3),
-              config.VAEConfig(widths="32", corruption="salt_and_pepper", noise=0.1)):
+              config.ContractiveConfig(widths="32", corruption="salt_and_pepper", noise=0.1)):
     state, _, _ = experiment.build(cfg)
     step = jax.jit(train.train_step)
     _, first = step(state, digits, jax.random.key(0))
