@@ -13,7 +13,7 @@ import itertools
 import typing
 from typing import Optional
 
-from aejax import corruptions, data, models, objectives
+from aejax import augmentations, corruptions, data, models, objectives
 from aejax.objectives import contractive, sparse, variational
 from aejax.errors import UserError
 
@@ -33,7 +33,8 @@ def weight(regulariser, default, help):  # pylint: disable=redefined-builtin
 
 
 def hparam(default, help):  # pylint: disable=redefined-builtin
-  """A continuous setting a regulariser reads from `forward.hparams[name]`."""
+  """A continuous setting a regulariser (`forward.hparams[name]`) or the
+  augmentation reads."""
   return dataclasses.field(default=default, metadata={"help": help, "hparam": True})
 
 
@@ -79,6 +80,14 @@ class AEConfig:
   resume: bool = option(False, "continue from the newest checkpoint in --workdir")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier run, deleting it")
   no_analysis: bool = option(False, "train only; experiments/analyze.py WORKDIR analyses the run later")
+  augmentation: str = option("none", "random transformation of each training digit, drawn at every "
+                             "step, input and target alike (affine: rotation, shift and scaling "
+                             "within the ranges below); evaluation sees the digits as they are",
+                             tuple(augmentations.AUGMENTATIONS))
+  rotation: float = hparam(10.0, "with --augmentation affine: the largest rotation, in degrees (0 to 180)")
+  shift: float = hparam(1.5, "with --augmentation affine: the largest move along each axis, in "
+                        "pixels (0 to 14)")
+  scale: float = hparam(0.1, "with --augmentation affine: the largest relative change of size (0 to 0.5)")
 
   corruption = "none"  # the AE is the DAE with no corruption
   noise = 0.0
@@ -86,6 +95,9 @@ class AEConfig:
   variational = False  # True: a Gaussian encoder (aejax.models.Gaussian) around the architecture
   pretrain_epochs = 0  # > 0: greedy layer-wise pretraining (aejax.stacked)
 
+  # Fields that a config.json written before they existed lacks; such a run takes their
+  # defaults, which do what that version did.
+  ADDED_LATER = ("augmentation", "rotation", "shift", "scale")
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
                "log_every", "resume", "overwrite", "no_analysis", "devices")
@@ -121,6 +133,9 @@ class AEConfig:
       choices = f.metadata.get("choices")
       if choices and getattr(self, f.name) not in choices:
         raise ConfigError(f"--{flag(f.name)} must be one of {', '.join(choices)}, got {getattr(self, f.name)!r}")
+    for name, top in (("rotation", 180.0), ("shift", 14.0), ("scale", 0.5)):
+      if not 0.0 <= getattr(self, name) <= top:
+        raise ConfigError(f"--{name} must be in [0, {top:g}], got {getattr(self, name)}")
     if self.resume and not self.workdir:
       raise ConfigError("--resume needs --workdir")
     if self.resume and self.overwrite:

@@ -98,7 +98,7 @@ def build(config):
   state = train.create_train_state(model, init_key, tx, objective=objective,
                                    corruption=config.corruption, noise=config.noise,
                                    regularisers=config_lib.regularisers(config),
-                                   hparams=config_lib.hparams(config))
+                                   hparams=config_lib.hparams(config), augmentation=config.augmentation)
   records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
   if config.pretrain_epochs and not (records and os.path.isfile(records)):
     dataset = data.load_mnist(config.data_source, config.data_dir)

@@ -99,8 +99,11 @@ def pretrain(state, key, train_images, test_images, epochs, batch_size):
   for k, (n_in, width) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
     layer = Layer(width, n_in, linear=k == len(layer_sizes) - 2, output=model.output, dtype=model.dtype)
     init_key, run_key, eval_key = jax.random.split(jax.random.fold_in(key, k), 3)
-    stage = train.create_train_state(layer, init_key, state.tx, objective=state.objective,
-                                     corruption=state.corruption, noise=state.noise)
+    # The augmentation transforms pixels: the first stage's input alone.
+    stage = train.create_train_state(
+        layer, init_key, state.tx, objective=state.objective, corruption=state.corruption,
+        noise=state.noise, hparams=state.hparams if k == 0 else None,
+        augmentation=state.augmentation if k == 0 else "none")
     for epoch in range(epochs):
       stage, _ = train.train_epoch(stage, data, run_key, epoch, batch_size=batch_size)
     measured = jax.device_get(train.evaluate(stage, test, eval_key))

@@ -3,8 +3,9 @@
 `train_step` and `eval_step` are pure functions of (state, batch, key). A
 variant is its loss (aejax.objectives.loss): the state carries, as static fields,
 the reconstruction objective (how pixels are fed and scored), the corruption
-q(x~|x) and the regularisers, and as a traced field `hparams` their continuous
-settings (noise level, weights); changing a static field compiles a new program,
+q(x~|x), the regularisers and the augmentation of the clean batch
+(aejax.augmentations), and as a traced field `hparams` their continuous
+settings (noise level, weights, augmentation ranges); changing a static field compiles a new program,
 changing `hparams` or the data does not. The AE is the DAE whose corruption is
 the identity. Batches are clean pixels in [0, 1], shape [B, P].
 """
@@ -19,17 +20,18 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from aejax import corruptions, losses, objectives
+from aejax import augmentations, corruptions, losses, objectives
 
 
 class TrainState(train_state.TrainState):
-  """Flax TrainState plus the variant's loss: the objective, the corruption and the
-  regularisers ((name, fn) pairs), all static, and `hparams` (traced float32
-  scalars: `noise`, each regulariser's weight under its name, and any other
-  setting a regulariser reads)."""
+  """Flax TrainState plus the variant's loss: the objective, the corruption, the
+  regularisers ((name, fn) pairs) and the augmentation, all static, and `hparams`
+  (traced float32 scalars: `noise`, each regulariser's weight under its name, and
+  any other setting a regulariser or the augmentation reads)."""
   objective: objectives.Objective = struct.field(pytree_node=False, default=objectives.MSE)
   corruption: Callable = struct.field(pytree_node=False, default=corruptions.identity)
   regularisers: tuple = struct.field(pytree_node=False, default=())
+  augmentation: Callable = struct.field(pytree_node=False, default=augmentations.identity)
   hparams: dict = struct.field(default_factory=dict)
 
   @property
@@ -38,7 +40,9 @@ class TrainState(train_state.TrainState):
     return self.hparams["noise"]
 
   def loss_fn(self, params, batch, key):
-    """(loss, metrics) of `params` on a batch: the variant's loss, aejax.objectives.loss."""
+    """(loss, metrics) of `params` on a batch: the variant's loss, aejax.objectives.loss,
+    on the batch as the augmentation transforms it (with a key folded from `key`)."""
+    batch = self.augmentation(jax.random.fold_in(key, 3), batch, self.hparams)
     return objectives.loss(self.apply_fn, self.objective, self.corruption, self.regularisers,
                            self.hparams, params, batch, key)
 
@@ -78,13 +82,15 @@ def init_params(model, key):
 
 
 def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0,
-                       regularisers=None, hparams=None):
+                       regularisers=None, hparams=None, augmentation="none"):
   """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input.
 
   objective: a name in aejax.objectives.OBJECTIVES or an Objective; corruption: a
   name in aejax.corruptions.CORRUPTIONS or a function (key, pixels, level) ->
   pixels, at level `noise`; regularisers: {name: (fn, weight)}, fn: Forward ->
-  scalar; hparams: {name: value} other traced settings the regularisers read.
+  scalar; hparams: {name: value} other traced settings the regularisers and the
+  augmentation read; augmentation: a name in aejax.augmentations.AUGMENTATIONS or
+  a function (key, pixels, hparams) -> pixels.
   """
   params = init_params(model, key)
   regularisers = dict(regularisers or {})
@@ -94,6 +100,8 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
       objective=objectives.OBJECTIVES[objective] if isinstance(objective, str) else objective,
       corruption=corruptions.CORRUPTIONS[corruption] if isinstance(corruption, str) else corruption,
       regularisers=tuple((name, fn) for name, (fn, _) in regularisers.items()),
+      augmentation=(augmentations.AUGMENTATIONS[augmentation] if isinstance(augmentation, str)
+                    else augmentation),
       hparams={k: jnp.array(v, jnp.float32) for k, v in values.items()})
 
 
@@ -175,7 +183,7 @@ def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
 
 def model_program(fn=None, **jit_kwargs):
   """`jax.jit` of fn(state, ...) that sees only the model's part of the state
-  (no regularisers, optimizer or weights): variants of one model, whose losses
+  (no regularisers, augmentation, optimizer or weights): variants of one model, whose losses
   differ, share its evaluation and analysis programs."""
   if fn is None:
     return functools.partial(model_program, **jit_kwargs)
@@ -183,7 +191,8 @@ def model_program(fn=None, **jit_kwargs):
 
   @functools.wraps(fn)
   def call(state, *args, **kwargs):
-    return compiled(state.replace(regularisers=(), hparams={"noise": state.noise}, tx=None, opt_state=None),
+    return compiled(state.replace(regularisers=(), augmentation=augmentations.identity,
+                                  hparams={"noise": state.noise}, tx=None, opt_state=None),
                     *args, **kwargs)
   return call
 

@@ -183,18 +183,20 @@ def test_a_partial_tfds_folder_is_not_prepared_and_says_nothing(tmp_path, caplog
   assert not [r for r in caplog.records if r.name == "absl"], caplog.text
 
 
-def test_analysis_of_a_bce_bfloat16_adamw_2d_dae_with_noise_above_1(capsys, tmp_path, mnist_dir):
+def test_analysis_of_a_bce_bfloat16_adamw_2d_augmented_dae_with_noise_above_1(capsys, tmp_path, mnist_dir):
   """The analysis through the command line beyond the reference settings; the
   DAE's headline (summary, last line, denoising table) is one number."""
   workdir = str(tmp_path / "run")
   summary = script("dae")(["--workdir", workdir, "--data-dir", mnist_dir, "--epochs", "2", "--batch-size", "32",
                            "--widths", "32,8", "--loss", "bce", "--dtype", "bfloat16", "--decoupled",
-                           "--latent-dim", "2", "--noise", "1.5", "--eval-every", "0"])
+                           "--latent-dim", "2", "--noise", "1.5", "--eval-every", "0",
+                           "--augmentation", "affine", "--rotation", "20"])
   last = capsys.readouterr().out.strip().splitlines()[-1]
   with open(os.path.join(workdir, "config.json")) as f:
     saved = json.load(f)
-  assert (saved["loss"], saved["dtype"], saved["decoupled"], saved["latent_dim"], saved["noise"]) == (
-      "bce", "bfloat16", True, 2, 1.5)
+  assert (saved["loss"], saved["dtype"], saved["decoupled"], saved["latent_dim"], saved["noise"],
+          saved["augmentation"], saved["rotation"], saved["shift"]) == (
+      "bce", "bfloat16", True, 2, 1.5, "affine", 20, 1.5)
   for key in SUMMARY_KEYS | DAE_KEYS - {"corruption"}:
     assert summary[key] == summary[key] and summary[key] is not None, key   # not NaN
   gaussian = [r for r in summary["denoising"] if r["corruption"] == "gaussian"]

@@ -194,7 +194,8 @@ def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(capsys, tm
 FLAGS = {f.name: f for f in __import__("dataclasses").fields(config.DAEConfig)}
 NUMERIC = {"epochs": int, "batch_size": int, "latent_dim": int, "keep_checkpoints": int,
            "eval_every": int, "checkpoint_every": int, "devices": int, "seed": int,
-           "lr": float, "weight_decay": float, "noise": float}
+           "lr": float, "weight_decay": float, "noise": float, "rotation": float, "shift": float,
+           "scale": float}
 
 
 def parses(kind, text):
@@ -229,11 +230,14 @@ def bad_values():
   noise = st.tuples(st.just("noise"), st.one_of(st.floats(max_value=-1e-6), st.just("nan"),
                                                 st.just("inf")).map(str))
   lr = st.tuples(st.just("lr"), st.floats(max_value=0).map(str))
-  choice = st.sampled_from(["loss", "corruption", "data_source", "dtype"]).flatmap(
+  ranges = st.sampled_from([("rotation", 180.0), ("shift", 14.0), ("scale", 0.5)]).flatmap(
+      lambda range_: st.tuples(st.just(range_[0]), st.one_of(
+          st.floats(max_value=-1e-6), st.floats(min_value=range_[1] + 1e-3), st.just("nan")).map(str)))
+  choice = st.sampled_from(["loss", "corruption", "data_source", "dtype", "augmentation"]).flatmap(
       lambda name: st.tuples(st.just(name), st.text(max_size=10).filter(
           lambda t: t not in FLAGS[name].metadata["choices"])))
   widths = st.tuples(st.just("widths"), st.text(max_size=10).filter(lambda t: not valid_widths(t)))
-  return st.one_of(numeric, nonpositive, negative, noise, lr, choice, widths)
+  return st.one_of(numeric, nonpositive, negative, noise, lr, ranges, choice, widths)
 
 
 @hypothesis.settings(max_examples=150, deadline=None,

@@ -76,7 +76,8 @@ def two_processes(tmp_path_factory, data_dir):
   root = tmp_path_factory.mktemp("mp")
   one = str(root / "one")
   two = str(root / "two")
-  runs = start(TINY + ["--data-dir", data_dir, "--workdir", one], devices=2)
+  # Process 0 of the two-process run analyses; the reference run needs only its figures.
+  runs = start(TINY + ["--data-dir", data_dir, "--workdir", one, "--no-analysis"], devices=2)
   runs += start(TINY + ["--data-dir", data_dir, "--workdir", two], devices=1, n=2, port=free_port())
   done = finish(runs)
   for rc, out, err in done:
@@ -127,7 +128,7 @@ def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path,
   assert [rc for rc, _, _ in done] == [3, 3], [err[-2000:] for _, _, err in done]
   stopped_at = [int(err.split(" after epoch ")[1].split(";")[0]) for _, _, err in done]
   assert 2 <= stopped_at[0] == stopped_at[1] < EPOCHS
-  resumed = finish(start(["--resume", "--workdir", workdir], devices=2))
+  resumed = finish(start(["--resume", "--workdir", workdir, "--no-analysis"], devices=2))
   assert resumed[0][0] == 0, resumed[0][2][-3000:]
   np.testing.assert_allclose(final_params(workdir)[1], final_params(two)[1], atol=1e-6, rtol=0)
   for key, value in figures(read_summary(two)).items():

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from aejax import workdir
+from aejax import config, workdir
 from conftest import ROOT, fake_mnist
 from test_cli import script
 
@@ -147,7 +147,8 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
   assert call(capsys, "dae", first + ["--overwrite"])[0] == 0    # a run made with --overwrite resumes
   with open(os.path.join(path, "metrics.jsonl"), "a") as f:
     f.write('{"epoch": 3, "train_lo')      # what a kill during the append leaves
-  code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--epochs", "3", "--eval-every", "2"])
+  code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--epochs", "3", "--eval-every", "2",
+                                      "--no-analysis"])
   assert code == 0, err
   assert "metrics.jsonl: its last line (line 3) is cut short and is ignored" in err
   assert [r["epoch"] for r in records_of(path)] == [1, 2, 3]
@@ -162,6 +163,14 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
     assert json.load(f)["epochs"] == 3
   with open(os.path.join(path, "report.html")) as f:
     assert "3 epochs" in f.read()
+  # A run written before the augmentation settings existed takes their defaults, which do
+  # what that version did.
+  with open(os.path.join(path, "config.json"), "w") as f:
+    json.dump({k: v for k, v in saved.items() if k not in config.AEConfig.ADDED_LATER}, f)
+  code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
+  assert code == 0, err
+  with open(os.path.join(path, "config.json")) as f:
+    assert json.load(f)["augmentation"] == "none"
   held = workdir.lock(path)
   for name, argv in (("analyze", [path]), ("dae", ["--workdir", path, "--resume"])):
     code, _, err = call(capsys, name, argv)
