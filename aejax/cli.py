@@ -38,8 +38,9 @@ def make_parser(cls, description=None):
     help_text = f.metadata.get("help", "")
     if "default:" not in help_text:
       help_text += f" (default: {f.default})"
-    if kind is bool:
-      parser.add_argument(name, action="store_true", help=help_text)
+    if kind is bool:   # on by default: --no-FLAG turns it off
+      parser.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
+                          help=help_text)
     else:
       choices = f.metadata.get("choices")
       parser.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,

@@ -309,12 +309,16 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
   progress_epochs = set(analysis.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size
   progress = Progress(run)
+  lr = run.state.opt_state.hyperparams["learning_rate"]    # the config's (one per model in a sweep)
   board = (tensorboard_log.ScalarLog(run.workdir, run.start)
            if records.writer and run.models is None else None)
   try:
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
+        if config.lr_schedule != "constant":
+          run.state = train.with_learning_rate(
+              run.state, lr * train.lr_factor(config.lr_schedule, epoch, config.epochs))
         run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
         seconds = time.perf_counter() - tic

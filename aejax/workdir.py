@@ -28,7 +28,8 @@ METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig, "sparse": config_lib.SparseConfig,
            "contractive": config_lib.ContractiveConfig, "vae": config_lib.VAEConfig,
-           "sdae": config_lib.SDAEConfig, "sweep": config_lib.SweepConfig}
+           "sdae": config_lib.SDAEConfig, "best_3d": config_lib.Best3DConfig,
+           "sweep": config_lib.SweepConfig}
 ACTIONS = ("resume", "overwrite", "no_analysis")  # flags of one invocation, recorded as False
 
 

@@ -29,8 +29,10 @@ def data_dir(tmp_path_factory):
 
 
 def flags(workdir, data_dir, *extra):
+  """The run that every fault interrupts; its learning rate follows the cosine schedule,
+  so that an interrupted run must also resume the schedule where it was."""
   return ["--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS), "--batch-size", "32",
-          "--checkpoint-every", "4", "--noise", "0.3", "--no-analysis", *extra]
+          "--checkpoint-every", "4", "--noise", "0.3", "--lr-schedule", "cosine", "--no-analysis", *extra]
 
 
 def call(capsys, name, argv):
@@ -99,6 +101,16 @@ def start_and_kill(workdir, data_dir, sig, after_lines, after_checkpoint=False):
   out, err = proc.communicate(timeout=200)
   assert after_lines <= held_at < EPOCHS, f"held after {held_at} epochs: {err[-2000:]}"
   return proc.returncode, out, err, held_at
+
+
+def test_cosine_schedule_sets_each_epochs_learning_rate(tmp_path, data_dir):
+  run_config = config.DAEConfig(workdir=str(tmp_path / "run"), data_dir=data_dir, epochs=4, batch_size=32,
+                                widths="16", lr=2e-3, lr_schedule="cosine", no_analysis=True)
+  seen = []
+  with experiment.prepare(run_config, {}, "dae") as run:
+    experiment.train_loop(run, lambda run, record: seen.append(
+        float(run.state.opt_state.hyperparams["learning_rate"])))
+  assert seen == pytest.approx([2e-3, 2e-3 * (2 + 2 ** 0.5) / 4, 1e-3, 2e-3 * (2 - 2 ** 0.5) / 4], rel=1e-6)
 
 
 def assert_same_result(resumed, straight):

@@ -71,6 +71,22 @@ def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path
   assert [r["epoch"] for r in metrics] == list(range(1, EPOCHS + 2))
 
 
+def test_best_3d_runs_its_configuration_and_resumes_by_name(capsys, tmp_path):
+  workdir = str(tmp_path / "best")
+  tiny = ["--workdir", workdir, "--data-dir", fake_mnist(str(tmp_path / "mnist")), "--epochs", "1",
+          "--widths", "16", "--batch-size", "32", "--no-analysis"]
+  script("best_3d")(tiny)
+  saved = read(os.path.join(workdir, "config.json"))
+  assert saved["experiment"] == "best_3d"
+  assert (saved["decoupled"], saved["weight_decay"], saved["corruption"], saved["noise"],
+          saved["augmentation"], saved["rotation"], saved["shift"], saved["scale"]) == (
+      True, 1e-4, "gaussian", 0.2, "affine", 5.0, 1.0, 0.05)
+  summary = script("best_3d")(["--workdir", workdir, "--resume", "--epochs", "2", "--no-analysis"])
+  assert summary["epochs"] == 2 and summary["denoised_mse"] > 0
+  expect_error(capsys, "best_3d", ["--workdir", workdir, "--resume", "--no-decoupled"],
+               "--resume cannot change --decoupled")
+
+
 def not_a(kind):
   def parses(text):
     try:
