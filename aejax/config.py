@@ -214,8 +214,10 @@ def default(base, name, value):
 class Best3DConfig(VariantConfig):
   """The strongest 3-d code found within 15 minutes on 2 CPU cores: a wider
   784-512-256-64-3 network, trained as a denoising autoencoder (gaussian 0.2) on
-  digits that are mildly rotated, resized and moved at every step, with AdamW."""
-  epochs: int = default(VariantConfig, "epochs", 300)
+  digits that are mildly rotated, resized and moved at every step, with AdamW and
+  a cosine learning rate schedule over 800 epochs."""
+  epochs: int = default(VariantConfig, "epochs", 800)
+  lr_schedule: str = default(VariantConfig, "lr_schedule", "cosine")
   widths: str = default(VariantConfig, "widths", "512,256,64")
   decoupled: bool = default(VariantConfig, "decoupled", True)
   weight_decay: float = default(VariantConfig, "weight_decay", 1e-4)

@@ -81,6 +81,7 @@ def test_best_3d_runs_its_configuration_and_resumes_by_name(capsys, tmp_path):
   assert (saved["decoupled"], saved["weight_decay"], saved["corruption"], saved["noise"],
           saved["augmentation"], saved["rotation"], saved["shift"], saved["scale"]) == (
       True, 1e-4, "gaussian", 0.2, "affine", 5.0, 1.0, 0.05)
+  assert saved["lr_schedule"] == "cosine"
   summary = script("best_3d")(["--workdir", workdir, "--resume", "--epochs", "2", "--no-analysis"])
   assert summary["epochs"] == 2 and summary["denoised_mse"] > 0
   expect_error(capsys, "best_3d", ["--workdir", workdir, "--resume", "--no-decoupled"],
