@@ -15,7 +15,15 @@ import re
 import shutil
 
 import numpy as np
-from tensorboardX import SummaryWriter
+
+
+def summary_writer():
+  """tensorboardX's SummaryWriter, imported when first needed: tensorboardX imports
+  PyTorch when it is installed (over a second), which a run without TensorBoard
+  output (a sweep, a failed start, --help) need not pay."""
+  from tensorboardX import SummaryWriter  # pylint: disable=import-outside-toplevel
+  return SummaryWriter
+
 
 FOLDER = "tensorboard"
 ANALYSIS_SUFFIX = ".analysis"
@@ -41,7 +49,7 @@ class ScalarLog:
   epoch it holds, so that two files started in the same second stay apart."""
 
   def __init__(self, workdir, resumed_from=0):
-    self.writer = SummaryWriter(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None,
+    self.writer = summary_writer()(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None,
                                 filename_suffix=f".epoch{resumed_from + 1:06d}")
 
   def write(self, record):
@@ -93,7 +101,7 @@ def write_analysis(workdir, step, grids, originals, progress, codes, labels, thu
   logdir = folder(workdir)
   os.makedirs(logdir, exist_ok=True)
   _clear_analysis(logdir)
-  writer = SummaryWriter(logdir, filename_suffix=ANALYSIS_SUFFIX)
+  writer = summary_writer()(logdir, filename_suffix=ANALYSIS_SUFFIX)
   try:
     for tag, rows in grids.items():
       writer.add_image(tag, stack([tile(r) for r in rows.values()]), step, dataformats="HW")

@@ -11,11 +11,20 @@ import pytest  # pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Many tests start the experiment scripts in fresh processes: a compilation cache
-# shared by the whole session saves each of them the same XLA compilations.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="aejax-xla-cache-"))
+# Many tests start the experiment scripts in fresh processes, and the two test
+# processes of `-n 2` compile many of the same programs: one compilation cache for
+# the whole session (set in pytest_configure, before any test module imports JAX)
+# saves each of them the same XLA compilations.
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
+def pytest_configure(config):
+  """The session's compilation cache: one folder for the workers of a pytest-xdist run
+  (they share its run id), else one of this process's own."""
+  run = getattr(config, "workerinput", {}).get("testrunuid")
+  os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"aejax-xla-cache-{run}")
+                        if run else tempfile.mkdtemp(prefix="aejax-xla-cache-"))
 
 
 def write_idx(path, array, magic=None):

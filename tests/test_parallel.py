@@ -45,7 +45,7 @@ def test_four_device_cli_run_and_indivisible_batch(tmp_path):
   from conftest import fake_mnist
   data_dir = fake_mnist(str(tmp_path / "mnist"))
   cmd = [sys.executable, os.path.join(ROOT, "experiments", "ae.py"), "--data-dir", data_dir,
-         "--epochs", "2", "--batch-size", "64"]
+         "--epochs", "2", "--batch-size", "64", "--widths", "32", "--no-analysis"]
   done = subprocess.run(cmd + ["--workdir", str(tmp_path / "run")], env=FOUR_DEVICES,
                         capture_output=True, text=True, timeout=300)
   assert done.returncode == 0, done.stderr[-3000:]

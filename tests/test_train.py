@@ -1,3 +1,5 @@
+import functools
+
 import chex
 import flax.linen as nn
 import jax
@@ -61,12 +63,18 @@ def test_train_step_compiles_once_and_is_importable_from_the_package():
   assert set(metrics) == {"loss", "mse", "grad_norm", "param_norm"}
 
 
+@functools.cache
+def op_by_op_step():
+  """(state, its op-by-op train_step): the reference of both variants below, computed once."""
+  state = make_state("masking", 0.25, widths=(32,))  # small: the reference runs op by op
+  return state, train.train_step(state, BATCH, jax.random.key(3))
+
+
 class TrainStepVariants(chex.TestCase):
 
   @chex.variants(with_jit=True, without_jit=True)
   def test_jit_and_no_jit_agree(self):
-    state = make_state("masking", 0.25, widths=(32,))  # small: the reference runs op by op
-    reference_state, reference = train.train_step(state, BATCH, jax.random.key(3))
+    state, (reference_state, reference) = op_by_op_step()
     new_state, metrics = self.variant(train.train_step)(state, BATCH, jax.random.key(3))
     chex.assert_trees_all_close(metrics, reference, rtol=1e-5)
     # Adam's first step is lr * g / (|g| + eps): float rounding of tiny gradients
@@ -85,7 +93,7 @@ class TrainStepVariants(chex.TestCase):
 def test_dae_loss_compares_the_reconstruction_of_the_corrupted_input_with_the_clean_input():
   state = make_state("gaussian", 0.5)
   key = jax.random.key(9)
-  _, metrics = train.train_step(state, BATCH, key)
+  _, metrics = jax.jit(train.train_step)(state, BATCH, key)
   noisy = corruptions.gaussian(key, BATCH, 0.5)
   outputs = state.apply_fn({"params": state.params}, 2 * noisy - 1)
   chex.assert_trees_all_close(metrics["loss"], jnp.mean((outputs - (2 * BATCH - 1)) ** 2), rtol=1e-5)

@@ -214,11 +214,14 @@ def cases(finished):
   out = []
   read = [f for f in files if f in RECORDS or f.startswith("checkpoints" + os.sep)]
   assert RECORDS <= set(read), files
-  for target in [frozenset(set(files) - set(read))] + read:
-    for how in ("truncate", "corrupt", "delete"):
-      out.append((target, how))
+  hows = ("truncate", "corrupt", "delete")
+  checkpoint_files = [f for f in read if f.startswith("checkpoints")]
+  for target in [frozenset(set(files) - set(read))] + [f for f in read if f not in checkpoint_files]:
+    out.extend((target, how) for how in hows)
     if target in ("config.json", "summary.json", "metrics.jsonl"):
       out.append((target, "foreign"))
+  # Orbax's files, many alike (one per array): each damaged one way, the ways in turn.
+  out.extend((target, hows[i % 3]) for i, target in enumerate(checkpoint_files))
   out.append(("metrics.jsonl", "torn"))
   return out
 
