@@ -19,7 +19,9 @@ import sweep as sweep_script  # pylint: disable=wrong-import-position
 
 from aejax import sweep  # pylint: disable=wrong-import-position
 
-TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100"]
+# Augmented, on a cosine schedule: the sweep must draw and schedule per model as single runs do.
+TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
+        "--augmentation", "affine", "--lr-schedule", "cosine"]
 SWEPT = ["--noise", "0.1,0.5", "--seeds", "2"]
 NOT_FIGURES = {"noise", "lr", "weight_decay", "seed", "corruption"}
 
