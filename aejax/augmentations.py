@@ -23,11 +23,12 @@ def identity(key, pixels, settings):
 
 
 def transform(pixels, angle, scale, offset):
-  """[B, P] pixels of square images, each rotated by angle[b] (radians, counter-
-  clockwise as displayed, rows down), resized by scale[b] and moved by
+  """[B, P] pixels of square images, each rotated by angle[b] (radians, clockwise
+  as displayed, rows counted downward), resized by scale[b] and moved by
   offset[b] = (rows, columns) in pixels, about the image's centre; bilinear, with
   the background 0 beyond the edges. The output pixel at (r, c) takes the input at
-  centre + R(-angle) ((r, c) - centre - offset) / scale."""
+  centre + R(angle) ((r, c) - centre - offset) / scale, where
+  R(a) = [[cos a, -sin a], [sin a, cos a]] acts on (row, column)."""
   b, p = pixels.shape
   side = math.isqrt(p)
   if side * side != p:

@@ -98,8 +98,8 @@ class AEConfig:
   variational = False  # True: a Gaussian encoder (aejax.models.Gaussian) around the architecture
   pretrain_epochs = 0  # > 0: greedy layer-wise pretraining (aejax.stacked)
 
-  # Fields that a config.json written before they existed lacks; such a run takes their
-  # defaults, which do what that version did.
+  # Fields that a config.json written before they existed lacks (all of them); such a run
+  # takes AEConfig's defaults, which do what that version did.
   ADDED_LATER = ("lr_schedule", "augmentation", "rotation", "shift", "scale")
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",

@@ -309,7 +309,8 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
   progress_epochs = set(analysis.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size
   progress = Progress(run)
-  lr = run.state.opt_state.hyperparams["learning_rate"]    # the config's (one per model in a sweep)
+  lr = (run.state.opt_state.hyperparams["learning_rate"]   # the config's (one per model in a sweep)
+        if config.lr_schedule != "constant" else None)
   board = (tensorboard_log.ScalarLog(run.workdir, run.start)
            if records.writer and run.models is None else None)
   try:

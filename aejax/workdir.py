@@ -116,8 +116,10 @@ def read_config(workdir, missing="not a run folder"):
     raise WorkdirError(f"{path}: not a config of an aejax run (experiment {name!r})")
   cls = CONFIGS[name]
   fields = {f.name: f for f in dataclasses.fields(cls)}
-  if isinstance(saved, dict) and set(saved) < set(fields) <= set(saved) | set(cls.ADDED_LATER):
-    saved.update({added: fields[added].default for added in set(fields) - set(saved)})
+  later = set(config_lib.AEConfig.ADDED_LATER)
+  if isinstance(saved, dict) and set(fields) - set(saved) == later:   # written before they existed
+    base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
+    saved.update({added: base[added] for added in later})
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
   bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))

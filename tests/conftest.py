@@ -1,5 +1,6 @@
 import gzip
 import os
+import shutil
 import tempfile
 
 # Two test processes share the 2 cores: one BLAS thread each (numpy's SVD in the
@@ -19,12 +20,22 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
+_CACHE = []
+
+
 def pytest_configure(config):
-  """The session's compilation cache: one folder for the workers of a pytest-xdist run
-  (they share its run id), else one of this process's own."""
-  run = getattr(config, "workerinput", {}).get("testrunuid")
-  os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"aejax-xla-cache-{run}")
-                        if run else tempfile.mkdtemp(prefix="aejax-xla-cache-"))
+  """The session's compilation cache: made by the process that pytest starts (the
+  pytest-xdist workers, started after this hook, inherit it) and removed at its end."""
+  del config
+  if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _CACHE.append(tempfile.mkdtemp(prefix="aejax-xla-cache-"))
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE[0]
+
+
+def pytest_unconfigure(config):
+  del config
+  for folder in _CACHE:
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_idx(path, array, magic=None):

@@ -14,6 +14,15 @@ DIGITS = data.load_embedded().test_images[:12].astype(np.float32) / 255.0
 SETTINGS = {"rotation": jnp.float32(10.0), "shift": jnp.float32(1.5), "scale": jnp.float32(0.1)}
 
 
+def test_a_positive_angle_turns_clockwise_as_displayed():
+  dot = np.zeros((1, 28, 28), np.float32)
+  dot[0, 4, 13] = dot[0, 4, 14] = 1.0             # above the centre (13.5, 13.5)
+  turned = np.asarray(augmentations.transform(dot.reshape(1, -1), jnp.array([math.pi / 2]), jnp.ones(1),
+                                              jnp.zeros((1, 2)))).reshape(28, 28)
+  rows, cols = np.nonzero(turned > 0.5)
+  assert set(rows) == {13, 14} and set(cols) == {23}   # now right of the centre
+
+
 def test_transform_equals_scipy_affine_transform_with_a_zero_background():
   rng = np.random.default_rng(0)
   angle = rng.uniform(-0.6, 0.6, len(DIGITS)).astype(np.float32)
@@ -56,6 +65,21 @@ def test_affine_draws_per_digit_within_its_ranges():
     return np.stack([(images.sum(2) * grid).sum(1) / mass, (images.sum(1) * grid).sum(1) / mass], 1)
   moves = centre(moved) - centre(DIGITS.reshape(-1, 28, 28))
   assert np.all(np.abs(moves) <= 1.5 + 1e-4) and np.abs(moves).max() > 0.5, moves
+
+
+def test_affine_draws_angles_and_sizes_within_their_ranges(monkeypatch):
+  drawn = {}
+  def record(pixels, angle, scale, offset):
+    drawn.update(angle=np.asarray(angle), scale=np.asarray(scale), offset=np.asarray(offset))
+    return pixels
+  monkeypatch.setattr(augmentations, "transform", record)
+  many = np.zeros((2000, 784), np.float32)
+  augmentations.affine(jax.random.key(4), many, SETTINGS)
+  # Uniform within +-10 degrees (in radians), 1 +- 0.1 and +-1.5 pixels: the extremes are near the bounds.
+  for name, bound, centre in (("angle", math.radians(10), 0.0), ("scale", 0.1, 1.0), ("offset", 1.5, 0.0)):
+    spread = np.abs(drawn[name] - centre)
+    assert spread.max() <= bound and spread.max() > 0.99 * bound, (name, spread.max())
+    assert abs(float(np.mean(drawn[name] - centre))) < 0.05 * bound, name
 
 
 def test_the_step_trains_on_the_augmented_digit_as_input_and_target():

@@ -81,6 +81,7 @@ def test_image_side_must_halve_with_every_convolution():
 def test_stepwise_epoch_equals_the_fused_epoch_and_is_chosen_for_lax_conv():
   images = jax.device_put(data.load_embedded().train_images[:200])  # 6 batches, 8 left over
   key = jax.random.key(3)
+  # The equality of the two loops holds for any model; a small MLP keeps the compilations short.
   mlp = models.AutoEncoder(widths=(16,))
   states = [train.create_train_state(mlp, jax.random.key(0), train.make_optimizer(),
                                      corruption="gaussian", noise=0.3) for _ in range(2)]

@@ -163,8 +163,12 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
     assert json.load(f)["epochs"] == 3
   with open(os.path.join(path, "report.html")) as f:
     assert "3 epochs" in f.read()
-  # A run written before the augmentation settings existed takes their defaults, which do
-  # what that version did.
+  # A run written before the augmentation and schedule settings existed takes their defaults,
+  # which do what that version did; a config lacking only some of them is damaged.
+  with open(os.path.join(path, "config.json"), "w") as f:
+    json.dump({k: v for k, v in saved.items() if k != "scale"}, f)
+  code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
+  assert one_line_error(code, err, "config.json: not a config this version can read"), err
   with open(os.path.join(path, "config.json"), "w") as f:
     json.dump({k: v for k, v in saved.items() if k not in config.AEConfig.ADDED_LATER}, f)
   code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
