@@ -245,7 +245,8 @@ def bad_values():
   ranges = st.sampled_from([("rotation", 180.0), ("shift", 14.0), ("scale", 0.5)]).flatmap(
       lambda range_: st.tuples(st.just(range_[0]), st.one_of(
           st.floats(max_value=-1e-6), st.floats(min_value=range_[1] + 1e-3), st.just("nan")).map(str)))
-  choice = st.sampled_from(["loss", "corruption", "data_source", "dtype", "augmentation"]).flatmap(
+  choice = st.sampled_from(["loss", "corruption", "data_source", "dtype", "augmentation",
+                           "lr_schedule"]).flatmap(
       lambda name: st.tuples(st.just(name), st.text(max_size=10).filter(
           lambda t: t not in FLAGS[name].metadata["choices"])))
   widths = st.tuples(st.just("widths"), st.text(max_size=10).filter(lambda t: not valid_widths(t)))
