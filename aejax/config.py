@@ -292,16 +292,21 @@ def floats(text, name):
   return values
 
 
-SWEPT = ("noise", "lr", "weight_decay")   # the list-valued flags of a sweep
+SWEPT = ("noise", "lr", "weight_decay", "rotation", "shift", "scale")   # the list-valued flags of a sweep
+AUGMENTATION_RANGES = ("rotation", "shift", "scale")   # swept with --augmentation affine only
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig(DAEConfig):
   """Many DAEs trained at once: every combination of the listed noise levels,
-  learning rates and weight decays, each with --seeds seeds (--seed, --seed+1, ...)."""
+  learning rates, weight decays and (with --augmentation affine) augmentation
+  ranges, each with --seeds seeds (--seed, --seed+1, ...)."""
   noise: str = option("0.5", "corruption levels, comma-separated (each as dae.py's --noise)")
   lr: str = option("1e-3", "Adam learning rates, comma-separated")
   weight_decay: str = option("1e-5", "weight decays, comma-separated (L2 term, or AdamW's with --decoupled)")
+  rotation: str = option("10", "with --augmentation affine: largest rotations in degrees, comma-separated")
+  shift: str = option("1.5", "with --augmentation affine: largest moves in pixels, comma-separated")
+  scale: str = option("0.1", "with --augmentation affine: largest relative changes of size, comma-separated")
   seeds: int = option(1, "seeds per setting: --seed, --seed+1, ...")
   chunk: int = option(0, "models vectorised together on a device (0: 1 on CPU, every model on GPU); "
                       "with 1 each model is computed exactly as its single run")
@@ -310,7 +315,8 @@ class SweepConfig(DAEConfig):
 
   def values(self):
     """{flag name: tuple of its swept values}, plus `seed`: the seeds."""
-    out = {name: floats(getattr(self, name), name) for name in SWEPT}
+    out = {name: floats(getattr(self, name), name) for name in SWEPT
+           if self.augmentation != "none" or name not in AUGMENTATION_RANGES}
     out["seed"] = tuple(range(self.seed, self.seed + self.seeds))
     return out
 
@@ -318,6 +324,7 @@ class SweepConfig(DAEConfig):
     """The DAEConfig of every model, in row order (the last axis varies fastest)."""
     values = self.values()
     common = {f.name: getattr(self, f.name) for f in dataclasses.fields(DAEConfig)}
+    common.update({name: floats(getattr(self, name), name)[0] for name in SWEPT if name not in values})
     return [DAEConfig(**{**common, **dict(zip(values, combo))})
             for combo in itertools.product(*values.values())]
 
@@ -326,5 +333,8 @@ class SweepConfig(DAEConfig):
       if getattr(self, name) < (1 if name == "seeds" else 0):
         raise ConfigError(f"--{flag(name)} must be {'positive' if name == 'seeds' else 'non-negative'}, "
                           f"got {getattr(self, name)}")
+    for name in AUGMENTATION_RANGES:
+      if self.augmentation == "none" and len(floats(getattr(self, name), name)) > 1:
+        raise ConfigError(f"--{name} lists several values, which need --augmentation affine")
     for member in self.members():
       member.check()

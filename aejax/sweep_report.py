@@ -26,7 +26,9 @@ HEADLINE = {   # figure: its label
     "knn_accuracy": "kNN accuracy of the code (k=5)",
     "trustworthiness": "trustworthiness of the code (k=5)",
 }
-AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay"}
+AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay",
+               "rotation": "largest rotation (degrees)", "shift": "largest shift (pixels)",
+               "scale": "largest change of size"}
 
 
 def swept_axis(axes):

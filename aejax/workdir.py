@@ -119,7 +119,7 @@ def read_config(workdir, missing="not a run folder"):
   later = set(config_lib.AEConfig.ADDED_LATER)
   if isinstance(saved, dict) and set(fields) - set(saved) == later:   # written before they existed
     base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
-    saved.update({added: base[added] for added in later})
+    saved.update({added: type(fields[added].default)(base[added]) for added in later})  # a sweep's: text
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
   bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))

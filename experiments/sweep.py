@@ -3,6 +3,7 @@ listed values times seeds, each model exactly the single run of its settings.
 
   python experiments/sweep.py --noise 0,0.1,0.3,0.5,0.7 --seeds 5
   python experiments/sweep.py --lr 3e-4,1e-3,3e-3 --seeds 3 --noise 0.3
+  python experiments/sweep.py --augmentation affine --rotation 0,5,10 --seeds 3
 
 All other flags as in dae.py. Writes config.json, metrics.jsonl (a list per
 figure: a value per model), checkpoints of the stacked state (--resume works as

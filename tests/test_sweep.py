@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, fake_mnist
+from test_cli import expect_error
 
 sys.path.insert(0, os.path.join(ROOT, "experiments"))
 import dae as dae_script  # pylint: disable=wrong-import-position
@@ -55,7 +56,8 @@ def test_rows_are_the_single_runs_bit_for_bit(swept, data_dir, tmp_path):
 def test_outputs(swept):
   workdir, result = swept
   on_disk = json.load(open(os.path.join(workdir, "sweep.json")))
-  assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "seed": [0, 1]}
+  assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "rotation": [10.0],
+                             "shift": [1.5], "scale": [0.1], "seed": [0, 1]}
   assert on_disk["rows"] == result["rows"] and on_disk["samples_per_s"] > 0
   for key in ("knn_accuracy", "trustworthiness", "continuity", "linear_probe_accuracy",
               "pca_test_mse", "denoising"):
@@ -70,6 +72,18 @@ def test_outputs(swept):
   assert "sweep_knn_accuracy.png" in page and "noise 0.5" in page
   metrics = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
   assert [len(m["train_loss"]) for m in metrics] == [4, 4]
+
+
+def test_augmentation_ranges_are_axes_of_an_augmented_sweep_only(capsys):
+  from aejax import cli, config
+  swept, _ = cli.parse(config.SweepConfig, ["--augmentation", "affine", "--rotation", "0,5", "--shift", "1"])
+  swept.check()
+  assert [(m.rotation, m.shift, m.scale) for m in swept.members()] == [(0.0, 1.0, 0.1), (5.0, 1.0, 0.1)]
+  plain, _ = cli.parse(config.SweepConfig, ["--noise", "0.1,0.3"])
+  plain.check()
+  assert "rotation" not in plain.values() and {m.rotation for m in plain.members()} == {10.0}
+  expect_error(capsys, "sweep", ["--rotation", "0,5"], "--rotation lists several values, which need "
+                                                        "--augmentation affine")
 
 
 def test_series_mean_and_spread_over_seeds():
