@@ -32,6 +32,11 @@ def weight(regulariser, default, help):  # pylint: disable=redefined-builtin
   return dataclasses.field(default=default, metadata={"help": help, "regulariser": regulariser})
 
 
+# The affine augmentation's ranges: flag -> largest value (rotation in degrees, shift in
+# pixels, scale a fraction).
+AUGMENTATION_RANGES = {"rotation": 180.0, "shift": 14.0, "scale": 0.5}
+
+
 def hparam(default, help):  # pylint: disable=redefined-builtin
   """A continuous setting a regulariser (`forward.hparams[name]`) or the
   augmentation reads."""
@@ -136,7 +141,7 @@ class AEConfig:
       choices = f.metadata.get("choices")
       if choices and getattr(self, f.name) not in choices:
         raise ConfigError(f"--{flag(f.name)} must be one of {', '.join(choices)}, got {getattr(self, f.name)!r}")
-    for name, top in (("rotation", 180.0), ("shift", 14.0), ("scale", 0.5)):
+    for name, top in AUGMENTATION_RANGES.items():
       if not 0.0 <= getattr(self, name) <= top:
         raise ConfigError(f"--{name} must be in [0, {top:g}], got {getattr(self, name)}")
     if self.resume and not self.workdir:
@@ -292,8 +297,8 @@ def floats(text, name):
   return values
 
 
-SWEPT = ("noise", "lr", "weight_decay", "rotation", "shift", "scale")   # the list-valued flags of a sweep
-AUGMENTATION_RANGES = ("rotation", "shift", "scale")   # swept with --augmentation affine only
+# The list-valued flags of a sweep; the augmentation ranges with --augmentation affine only.
+SWEPT = ("noise", "lr", "weight_decay", *AUGMENTATION_RANGES)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -242,7 +242,7 @@ def bad_values():
   noise = st.tuples(st.just("noise"), st.one_of(st.floats(max_value=-1e-6), st.just("nan"),
                                                 st.just("inf")).map(str))
   lr = st.tuples(st.just("lr"), st.floats(max_value=0).map(str))
-  ranges = st.sampled_from([("rotation", 180.0), ("shift", 14.0), ("scale", 0.5)]).flatmap(
+  ranges = st.sampled_from(sorted(config.AUGMENTATION_RANGES.items())).flatmap(
       lambda range_: st.tuples(st.just(range_[0]), st.one_of(
           st.floats(max_value=-1e-6), st.floats(min_value=range_[1] + 1e-3), st.just("nan")).map(str)))
   choice = st.sampled_from(["loss", "corruption", "data_source", "dtype", "augmentation",
