@@ -183,7 +183,7 @@ def latent_scatter(codes, labels, title):
   if dims > 3 or codes.shape[1] > 3:
     title += f"\n(first 3 principal axes of the {codes.shape[1]}-d code)"
   _legend(fig, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0))
-  fig.suptitle(title, y=0.995, va="top")
+  fig.suptitle(wrap(title, fig.get_figwidth()), y=0.995, va="top", fontsize=MIN_FONT + 0.5)
   return fig
 
 
@@ -253,7 +253,7 @@ def loss_curves(history, loss, title, pca_mse=None, pca_components=None):
   for ax in (ax1, ax2):
     _epoch_axis(ax)
     ax.legend(frameon=False)
-  fig.suptitle(title)
+  fig.suptitle(wrap(title, fig.get_figwidth()), fontsize=MIN_FONT + 0.5)
   return fig
 
 
@@ -288,7 +288,7 @@ def compare_curves(runs, pca=None, title="runs compared"):
     _epoch_axis(ax)
   handles, names = ax1.get_legend_handles_labels()
   fig.legend(handles, names, loc="lower center", ncol=min(len(names), 3), frameon=False)
-  fig.suptitle(title)
+  fig.suptitle(wrap(title, fig.get_figwidth()), fontsize=MIN_FONT + 0.5)
   return fig
 
 

@@ -43,11 +43,15 @@ def corruption_phrase(corruption, noise):
 
 
 def run_kind(config):
-  """'AE' or 'DAE (gaussian noise, std 0.5)'."""
+  """'AE', 'DAE (gaussian noise, std 0.5)', and with an augmentation its ranges:
+  'AE (augmented: up to 5° turned, 1 px moved, 5% resized)'."""
   corruption = getattr(config, "corruption", "none")
-  if corruption == "none":
-    return "AE"
-  return f"DAE ({corruption_phrase(corruption, config.noise)})"
+  details = [] if corruption == "none" else [corruption_phrase(corruption, config.noise)]
+  if getattr(config, "augmentation", "none") != "none":
+    details.append(f"augmented: up to {config.rotation:g}° turned, {config.shift:g} px moved, "
+                   f"{config.scale:.0%} resized")
+  name = "AE" if corruption == "none" else "DAE"
+  return f"{name} ({'; '.join(details)})" if details else name
 
 
 def headline(config, summary):

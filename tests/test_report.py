@@ -222,3 +222,12 @@ def test_view_in_headless_chromium(page, tmp_path):
       assert errors == [] and all(u.startswith(("file:", "data:")) for u in requests), (errors, requests)
     finally:
       browser.close()
+
+
+def test_titles_name_the_augmentation():
+  config = config_lib
+  assert report.run_kind(config.AEConfig()) == "AE"
+  assert report.run_kind(config.AEConfig(augmentation="affine", rotation=5.0, shift=1.0, scale=0.05)) == (
+      "AE (augmented: up to 5° turned, 1 px moved, 5% resized)")
+  assert report.run_kind(config.DAEConfig(augmentation="affine")) == (
+      "DAE (gaussian noise, std 0.5; augmented: up to 10° turned, 1.5 px moved, 10% resized)")
