@@ -1,13 +1,16 @@
 """Training speed, side by side: the fused-epoch loop, the per-step loop, and PyTorch.
 
   python experiments/benchmark.py --json benchmark.json   # about 12 minutes on 2 CPU cores
+  python experiments/benchmark.py --only conv --rounds 3  # the conv model, three rounds
 
 Every measurement trains the model with Adam (L2 weight decay 1e-5) and MSE on the
 same in-memory digits, in a process of its own (so peak memory is its own), and
 reports samples per second as the median over timed epochs after one warm-up
-epoch. The fused loop is `train.train_epoch`, the stepwise loop
-`train.train_epoch_stepwise` (one compiled step per batch from Python), the
-PyTorch loop the one researchers write. Models: the dense autoencoders, and the
+epoch. With `--rounds R` the loops of each configuration run in turn R times:
+rates are medians over the rounds, ratios to PyTorch the median of the rounds'
+ratios (on a shared machine, only ratios measured side by side count). The fused
+loop is `train.train_epoch`, the stepwise loop `train.train_epoch_stepwise` (one
+compiled step per batch from Python), the PyTorch loop the one researchers write. Models: the dense autoencoders, and the
 convolutional one (`models.ConvAutoEncoder`) with its convolutions as matrix
 products and, for comparison, with `lax.conv`. Two bounds put the figures in
 context: the machine's large float32 matmul rate divided by the model's FLOPs
@@ -327,6 +330,14 @@ def child(spec):
   print(json.dumps(result))
 
 
+def combine(results):
+  """One loop's measurements over rounds: the median rate, the largest peak memory."""
+  out = dict(results[0])
+  out["samples_per_s"] = statistics.median(r["samples_per_s"] for r in results)
+  out["peak_mib"] = max(r["peak_mib"] for r in results)
+  return out
+
+
 def run_child(spec):
   done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", json.dumps(spec)],
                         capture_output=True, text=True)
@@ -364,9 +375,12 @@ def benchmark(argv):
   parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--json", help="write the results to this JSON file")
   parser.add_argument("--epochs", type=int, default=5, help="timed epochs per measurement")
+  parser.add_argument("--rounds", type=int, default=1,
+                      help="measure each configuration's loops in turn this many times; rates are "
+                           "medians over rounds, ratios to PyTorch the median of each round's ratio")
   parser.add_argument("--quick", action="store_true", help="the first configuration only")
   parser.add_argument("--only", choices=("reference", "deep", "conv"),
-                      help="the configurations of this model only")
+                      help="the configurations of this model only (no sweeps)")
   parser.add_argument("--sweeps", action="store_true", help="the sweep measurements only")
   parser.add_argument("--child", help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
@@ -374,6 +388,8 @@ def benchmark(argv):
     return child(json.loads(args.child))
   if args.epochs <= 0:
     raise errors.UserError(f"--epochs must be positive, got {args.epochs}")
+  if args.rounds <= 0:
+    raise errors.UserError(f"--rounds must be positive, got {args.rounds}")
 
   import jax
   device = jax.devices()[0]
@@ -394,16 +410,22 @@ def benchmark(argv):
   rows = []
   torch_rates = {}
   for name, model, batch, n, loops in plan(args.quick, args.only):
-    results = {loop: run_child(dict(model=model, batch=batch, n=n, loop=loop, epochs=args.epochs))
-               for loop in loops if loop != "torch" or have_torch}
+    wanted = [loop for loop in loops if loop != "torch" or have_torch]
+    rounds = [{loop: run_child(dict(model=model, batch=batch, n=n, loop=loop, epochs=args.epochs))
+               for loop in wanted} for _ in range(args.rounds)]
+    results = {loop: combine([r[loop] for r in rounds]) for loop in wanted}
     limit = rate / flops_per_sample(model)
     floor = batch / results["fused"]["matmul_floor_s_per_step"]
     same_torch = json.dumps([layer_shapes(model), batch, n])
     if "torch" in results:
       torch_rates[same_torch] = results["torch"]["samples_per_s"]
+      for loop in wanted:  # side by side: the median of each round's ratio
+        results[loop]["vs_torch"] = statistics.median(
+            r[loop]["samples_per_s"] / r["torch"]["samples_per_s"] for r in rounds)
     torch_rate = torch_rates.get(same_torch)
     for loop, r in results.items():
-      ratio = f"{r['samples_per_s'] / torch_rate:.2f}x" if torch_rate else "-"
+      r.setdefault("vs_torch", r["samples_per_s"] / torch_rate if torch_rate else None)
+      ratio = f"{r['vs_torch']:.2f}x" if r["vs_torch"] else "-"
       print(f"{name + ' ' + describe(model):<30}{batch:>6}{n:>7}  {loop:<9}"
             f"{r['samples_per_s']:>11,.0f}{ratio:>9}{100 * r['samples_per_s'] / limit:>8.1f}%"
             f"{100 * r['samples_per_s'] / floor:>8.1f}%{r['peak_mib']:>9.0f}", flush=True)
@@ -412,6 +434,9 @@ def benchmark(argv):
                  "matmul_floor_samples_per_s": floor,
                  **{f"{loop}_samples_per_s": r["samples_per_s"] for loop, r in results.items()},
                  **{f"{loop}_peak_mib": r["peak_mib"] for loop, r in results.items()},
+                 **{f"{loop}_vs_torch": r["vs_torch"] for loop, r in results.items()},
+                 **({f"{loop}_rounds_samples_per_s": [r[loop]["samples_per_s"] for r in rounds]
+                     for loop in wanted} if args.rounds > 1 else {}),
                  "torch_samples_per_s": torch_rate})
   ref = rows[0]
   out = {"device": f"{device.device_kind} ({device.platform})", "cpu_cores": os.cpu_count(),
@@ -419,8 +444,9 @@ def benchmark(argv):
          "stepwise_samples_per_s": ref["stepwise_samples_per_s"],
          "torch_samples_per_s": ref["torch_samples_per_s"],
          "limit_samples_per_s": ref["limit_samples_per_s"],
-         "matmul_floor_samples_per_s": ref["matmul_floor_samples_per_s"], "configs": rows,
-         "sweeps": sweep_benchmark(args.epochs, args.quick, have_torch)}
+         "matmul_floor_samples_per_s": ref["matmul_floor_samples_per_s"], "configs": rows}
+  if not args.only:  # the sweeps train the reference model
+    out["sweeps"] = sweep_benchmark(args.epochs, args.quick, have_torch)
   if args.json:
     with open(args.json, "w") as f:
       json.dump(out, f, indent=2)

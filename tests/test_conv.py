@@ -21,12 +21,13 @@ def random_params(model, x):
                       jax.eval_shape(model.init, jax.random.key(0), x))
 
 
-def test_strided_conv_equals_flax_conv_and_conv_transpose():
-  # (kernel, stride, in and out channels): odd and even kernels, one or many channels.
-  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5)]
+def test_strided_conv_equals_flax_conv_and_conv_transpose_with_gradients():
+  # (kernel, stride, in and out channels): odd and even kernels, one or many channels, a
+  # kernel smaller than the stride (JAX's own gradient) and stride 3; a non-square image.
+  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5), (1, 2, 3, 2), (3, 3, 2, 3)]
   layers, args = [], []
   for k, s, c, o in cases:
-    x = np.random.default_rng(c).standard_normal((2, 12, 12, c), np.float32)
+    x = np.random.default_rng(c).standard_normal((2, 12, 9, c), np.float32)
     for transpose, flax_layer in ((False, nn.Conv(o, (k, k), strides=s, padding="SAME")),
                                   (True, nn.ConvTranspose(o, (k, k), strides=(s, s), padding="SAME"))):
       ours = (StridedConv(o, k, s, transpose), StridedConv(o, k, s, transpose, lax_conv=True))
@@ -35,12 +36,17 @@ def test_strided_conv_equals_flax_conv_and_conv_transpose():
       layers.append((ours, flax_layer))
       args.append((params, x))
 
+  def value_and_grads(layer, params, x):
+    """The output, and the gradients for the parameters and the input of a loss on it."""
+    y = layer.apply(params, x)
+    return y, jax.grad(lambda p, x: jnp.sum(jnp.sin(layer.apply(p, x))), argnums=(0, 1))(params, x)
+
   @jax.jit
   def outputs(args):
-    return [([m.apply(p, x) for m in ours], flax_layer.apply(p, x))
+    return [([value_and_grads(m, p, x) for m in ours], value_and_grads(flax_layer, p, x))
             for (ours, flax_layer), (p, x) in zip(layers, args)]
   for ours, expected in outputs(args):
-    chex.assert_trees_all_close(ours, [expected, expected], atol=2e-5)
+    chex.assert_trees_all_close(ours, [expected, expected], atol=1e-4)
 
 
 def test_conv_autoencoder_layers_shapes_and_dtypes():

@@ -282,7 +282,8 @@ NOT_INT = st.text(max_size=6).filter(lambda t: not parses(int, t))
                      suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
 @hypothesis.given(st.one_of(
     st.tuples(st.just(("curse", "--points")), st.one_of(st.integers(max_value=9).map(str), NOT_INT)),
-    st.tuples(st.just(("benchmark", "--epochs")), st.one_of(st.integers(max_value=0).map(str), NOT_INT))))
+    st.tuples(st.sampled_from([("benchmark", "--epochs"), ("benchmark", "--rounds")]),
+              st.one_of(st.integers(max_value=0).map(str), NOT_INT))))
 def test_fuzzed_flags_of_the_other_scripts_exit_2(capsys, pair):
   (name, flag), value = pair
   expect_error(capsys, name, [f"{flag}={value}"], flag)
