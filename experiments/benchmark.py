@@ -1,7 +1,7 @@
 """Training speed, side by side: the fused-epoch loop, the per-step loop, and PyTorch.
 
   python experiments/benchmark.py --json benchmark.json   # about 12 minutes on 2 CPU cores
-  python experiments/benchmark.py --only conv --rounds 3  # the conv model, three rounds
+  python experiments/benchmark.py --only conv --rounds 5  # the conv model, five rounds
 
 Every measurement trains the model with Adam (L2 weight decay 1e-5) and MSE on the
 same in-memory digits, in a process of its own (so peak memory is its own), and
