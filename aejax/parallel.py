@@ -9,13 +9,14 @@ all processes (multi-controller SPMD). `initialize_distributed` joins them.
 import contextlib
 import os
 import threading
+import traceback
 
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from aejax.errors import PeerError, UserError, abandon
+from aejax.errors import PeerError, RunError, UserError, abandon
 
 DISTRIBUTED_ENV = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
 JOIN_TIMEOUT_ENV = "AEJAX_JOIN_TIMEOUT"
@@ -159,13 +160,22 @@ def together(what):
 def watching_peers():
   """In a run of several processes, a collective that fails because a peer is
   gone ends this process at once with one line and exit status 5 (errors.abandon),
-  instead of waiting for the runtime's shutdown, which would hang or abort."""
+  instead of waiting for the runtime's shutdown, which would hang or abort. So
+  does any other exception but a RunError (which every process raises alike):
+  a peer's death can surface as another error (a checkpoint's barrier, raised
+  again while the run's files are closed), and the orderly shutdown after it
+  would wait for the dead peer until the runtime aborts the process. Its
+  traceback is printed first unless it is the failed collective itself."""
   if jax.process_count() == 1:
     yield
     return
   try:
     yield
-  except jax.errors.JaxRuntimeError as e:
+  except RunError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except  (see above)
+    if not isinstance(e, jax.errors.JaxRuntimeError):
+      traceback.print_exc()
     abandon(peer_failure(e))
 
 

@@ -57,3 +57,26 @@ def test_four_device_cli_run_and_indivisible_batch(tmp_path):
   assert bad.returncode == 2
   assert bad.stderr.strip().endswith("--batch-size 30 does not divide by the 4 devices")
   assert not os.path.exists(tmp_path / "bad")
+
+
+def test_watching_peers_ends_a_multiprocess_run_on_any_error_but_a_run_error(monkeypatch, capsys):
+  import jax
+  import pytest
+  from aejax import errors, parallel
+
+  ended = []
+  monkeypatch.setattr(parallel, "abandon", lambda error: ended.append(error))
+  monkeypatch.setattr(jax, "process_count", lambda: 2)
+  with parallel.watching_peers():  # a peer's death surfacing as another error: exit 5
+    raise ValueError("barrier failed\nmore")
+  assert isinstance(ended[-1], errors.PeerError) and ended[-1].exit_status == 5
+  assert "ValueError: barrier failed" in str(ended[-1])
+  assert "Traceback" in capsys.readouterr().err
+  with pytest.raises(errors.UserError):  # raised alike on every process: an orderly exit
+    with parallel.watching_peers():
+      raise errors.UserError("bad flag")
+  monkeypatch.setattr(jax, "process_count", lambda: 1)
+  with pytest.raises(ValueError):  # one process: nothing to watch
+    with parallel.watching_peers():
+      raise ValueError("a bug")
+  assert len(ended) == 1
