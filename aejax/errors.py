@@ -3,7 +3,8 @@
 0: finished; 1: a bug (traceback); 2: bad input (a flag, a file, a workdir);
 3: interrupted by SIGTERM or SIGINT, with a checkpoint written to resume from;
 4: the loss or the parameters became NaN or infinite;
-5: a run of several processes lost a peer, or a peer never joined.
+5: a run of several processes lost a peer, a peer never joined, or it ended on an
+unexpected error (after its traceback), skipping a shutdown that would wait for its peers.
 The command line prints the message as one line, never a traceback.
 """
 
@@ -48,6 +49,7 @@ class Diverged(RunError):
 
 
 class PeerError(RunError):
-  """Another process of a multi-process run did not join, or died. Ends the
-  process with `abandon`: the runtime's orderly shutdown cannot complete."""
+  """Another process of a multi-process run did not join, or died (or this one
+  met an unexpected error: `parallel.watching_peers`). Ends the process with
+  `abandon`: the runtime's orderly shutdown cannot complete."""
   exit_status = 5

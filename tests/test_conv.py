@@ -22,9 +22,9 @@ def random_params(model, x):
 
 
 def test_strided_conv_equals_flax_conv_and_conv_transpose_with_gradients():
-  # (kernel, stride, in and out channels): odd and even kernels, one or many channels, a
-  # kernel smaller than the stride (JAX's own gradient) and stride 3; a non-square image.
-  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5), (1, 2, 3, 2), (3, 3, 2, 3)]
+  # (kernel, stride, in and out channels): odd and even kernels, one or many channels, kernels
+  # smaller than and equal to the stride, stride 3; a non-square image.
+  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5), (1, 2, 3, 2), (2, 2, 3, 2), (3, 3, 2, 3)]
   layers, args = [], []
   for k, s, c, o in cases:
     x = np.random.default_rng(c).standard_normal((2, 12, 9, c), np.float32)

@@ -7,7 +7,8 @@ slower inside the fused epoch's `lax.scan` than a matrix product of the same
 FLOPs, and 2 to 4 times slower even outside it. A transposed convolution's
 gradients are written out (`_conv_transpose_bwd`): it is the adjoint of a strided
 convolution, so they are products with the patches of its output's gradient,
-without the zero blocks and shifted sums of JAX's own gradient. `StridedConv` has
+without the zero blocks and shifted sums of JAX's own gradient (reverse mode
+only; `lax_conv=True` for forward-mode derivatives). `StridedConv` has
 the parameters, outputs and gradients of Flax's `nn.Conv` / `nn.ConvTranspose`
 with "SAME" padding (to float rounding; tests/test_conv.py compares them).
 """
@@ -55,21 +56,9 @@ def _shift(x, dy, dx):
   return x[:, max(-dy, 0):max(-dy, 0) + h, max(-dx, 0):max(-dx, 0) + w]
 
 
-def strided_conv_transpose(z, kernel, stride):
-  """z [B, h, w, C], kernel [k, k, C, O] -> [B, s h, s w, O]: the "SAME" transposed
-  convolution of stride s (`lax.conv_transpose`, Flax's `nn.ConvTranspose`).
-
-  Its gradients are products with the patches of the output's gradient
-  (`_conv_transpose_bwd`) where the kernel is at least the stride; otherwise JAX
-  differentiates `conv_transpose_forward`.
-  """
-  if kernel.shape[0] < stride:
-    return conv_transpose_forward(z, kernel, stride)
-  return _conv_transpose(z, kernel, stride)
-
-
 def conv_transpose_forward(z, kernel, stride):
-  """`strided_conv_transpose`'s value, computed phase by phase.
+  """`strided_conv_transpose`'s value (JAX differentiates it in both modes),
+  computed phase by phase.
 
   Output pixel s p + r (r, the phase, in 0..s-1) receives input pixel p - d through
   the flipped kernel's tap i = s d + r + lo. Each phase is computed at input
@@ -108,7 +97,15 @@ def conv_transpose_forward(z, kernel, stride):
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _conv_transpose(z, kernel, stride):
+def strided_conv_transpose(z, kernel, stride):
+  """z [B, h, w, C], kernel [k, k, C, O] -> [B, s h, s w, O]: the "SAME" transposed
+  convolution of stride s (`lax.conv_transpose`, Flax's `nn.ConvTranspose`).
+
+  Computed by `conv_transpose_forward`; its gradients are products with the
+  patches of the output's gradient (`_conv_transpose_bwd`), for reverse-mode
+  differentiation (`jax.grad`, `vjp`) only: forward mode (`jax.jvp`, `jacfwd`)
+  raises a TypeError; `lax_conv=True` models support both.
+  """
   return conv_transpose_forward(z, kernel, stride)
 
 
@@ -121,8 +118,8 @@ def _conv_transpose_bwd(stride, residuals, g):
 
   The transposed convolution with `kernel` is the adjoint (transpose) of the
   "SAME" strided convolution with `adjoint`, the kernel flipped in space with
-  its channels swapped (for kernels at least the stride; tests/test_conv.py
-  checks it against Flax's `nn.ConvTranspose`). So the input's gradient is that
+  its channels swapped (tests/test_conv.py checks it against Flax's
+  `nn.ConvTranspose`). So the input's gradient is that
   strided convolution of g, and the kernel's gradient comes from the same
   patches of g: two products with g's patches [B h w, k*k*O], where JAX's own
   gradient of the forward takes a product with its zero blocks and a sum of
@@ -135,10 +132,11 @@ def _conv_transpose_bwd(stride, residuals, g):
   cols = patches(g, k, stride)                              # [B, h, w, k*k*O]
   dz = cols @ adjoint.reshape(k * k * o, c)
   d_adjoint = (cols.reshape(-1, k * k * o).T @ z.reshape(-1, c)).reshape(k, k, o, c)
-  return dz, jnp.flip(d_adjoint.transpose(0, 1, 3, 2), (0, 1))
+  dkernel = jnp.flip(d_adjoint.transpose(0, 1, 3, 2), (0, 1))
+  return dz.astype(z.dtype), dkernel.astype(kernel.dtype)
 
 
-_conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
+strided_conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
 class StridedConv(nn.Module):
