@@ -317,7 +317,7 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
-        if config.lr_schedule != "constant":
+        if lr is not None:
           run.state = train.with_learning_rate(
               run.state, lr * train.lr_factor(config.lr_schedule, epoch, config.epochs))
         run.state, train_metrics = epoch_fn(run, epoch)

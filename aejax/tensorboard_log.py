@@ -17,12 +17,12 @@ import shutil
 import numpy as np
 
 
-def summary_writer():
+def summary_writer(logdir, **kwargs):
   """tensorboardX's SummaryWriter, imported when first needed: tensorboardX imports
   PyTorch when it is installed (over a second), which a run without TensorBoard
   output (a sweep, a failed start, --help) need not pay."""
   from tensorboardX import SummaryWriter  # pylint: disable=import-outside-toplevel
-  return SummaryWriter
+  return SummaryWriter(logdir, **kwargs)
 
 
 FOLDER = "tensorboard"
@@ -49,8 +49,8 @@ class ScalarLog:
   epoch it holds, so that two files started in the same second stay apart."""
 
   def __init__(self, workdir, resumed_from=0):
-    self.writer = summary_writer()(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None,
-                                filename_suffix=f".epoch{resumed_from + 1:06d}")
+    self.writer = summary_writer(folder(workdir), purge_step=resumed_from + 1 if resumed_from else None,
+                                 filename_suffix=f".epoch{resumed_from + 1:06d}")
 
   def write(self, record):
     """Writes the scalars of one metrics.jsonl record at step record["epoch"]."""
@@ -101,7 +101,7 @@ def write_analysis(workdir, step, grids, originals, progress, codes, labels, thu
   logdir = folder(workdir)
   os.makedirs(logdir, exist_ok=True)
   _clear_analysis(logdir)
-  writer = summary_writer()(logdir, filename_suffix=ANALYSIS_SUFFIX)
+  writer = summary_writer(logdir, filename_suffix=ANALYSIS_SUFFIX)
   try:
     for tag, rows in grids.items():
       writer.add_image(tag, stack([tile(r) for r in rows.values()]), step, dataformats="HW")

@@ -7,9 +7,8 @@ A denoising autoencoder (gaussian noise of std 0.2) with a wider 784-512-256-64-
 encoder and its mirror, AdamW (lr 1e-3, weight decay 1e-4) with a cosine learning
 rate schedule over 800 epochs, on training digits rotated by up to 5 degrees,
 resized by up to 5% and moved by up to 1 pixel at every step (--augmentation
-affine). Every flag of the variants
-applies; the defaults are this configuration (aejax.config.Best3DConfig). Writes
-what experiments/dae.py writes.
+affine). Every flag of the variants applies; the defaults are this configuration
+(aejax.config.Best3DConfig). Writes what experiments/dae.py writes.
 """
 from aejax import cli, config, experiment
 
