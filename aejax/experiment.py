@@ -4,7 +4,7 @@ workdir and sets up data, mesh and state; `train_loop` trains, checkpoints and
 records; `finish` evaluates, analyses and writes summary.json. `run` is the three.
 
 A run's workdir holds config.json, metrics.jsonl (a line per epoch),
-summary.json, checkpoints/, progress.npz, and what aejax.analysis draws: the
+summary.json, checkpoints/, progress.npz, and what aejax.pictures draws: the
 pictures and report.html; aejax.workdir reads and writes them. Reconstruction
 errors are per-pixel MSE in [0, 1] pixel units whatever the objective.
 """
@@ -24,8 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 import tqdm
 
-from aejax import (analysis, checkpoints, data, models, objectives, parallel, provenance, stacked,
-                   tensorboard_log, train)
+from aejax import (analysis, checkpoints, data, models, objectives, parallel, pictures, provenance,
+                   stacked, tensorboard_log, train)
 from aejax import config as config_lib
 from aejax import errors
 from aejax.errors import UserError
@@ -78,21 +78,46 @@ def resumed_config(config, given, name):
   return config, changes, resumptions
 
 
-def build(config):
+def load_data(config):
+  """The Dataset that the config's data flags name."""
+  return data.load(config.data, data_source=config.data_source, data_dir=config.data_dir,
+                   train_split=config.train_split, test_split=config.test_split,
+                   resize=config.resize, test_fraction=config.test_fraction,
+                   validation_fraction=config.validation_fraction)
+
+
+def check_shape(config, dataset):
+  """Raises DataError unless `dataset` holds images of the run's shape."""
+  shape = "x".join(map(str, dataset.image_shape))
+  if shape != config.image_shape:
+    raise data.DataError(f"{dataset.source} holds {shape} images, but the run in {config.workdir} "
+                         f"was trained on {config.image_shape} images")
+
+
+def make_model(config):
+  """The config's architecture for its images (inside a Gaussian encoder for a
+  variational config); settings of other architectures are not passed."""
+  cls = models.ARCHITECTURES[config.architecture]
+  own = {"channels": config.conv_channels, "kernel_size": config.kernel_size}
+  model = cls(image_shape=config.image_dims, widths=config.hidden_widths,
+              latent_dim=config.latent_dim * (2 if config.variational else 1),
+              output=objectives.OBJECTIVES[config.loss].output, dtype=jnp.dtype(config.dtype),
+              activation=config.activation,
+              **{k: v for k, v in own.items() if k in cls.__dataclass_fields__})
+  return models.Gaussian(model) if config.variational else model
+
+
+def build(config, dataset=None):
   """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions.
 
-  The model is the config's architecture (inside a Gaussian encoder for a
-  variational config); the loss its objective, corruption and regularisers
-  (aejax.config.regularisers). A config with `pretrain_epochs` is pretrained
-  layer by layer (aejax.stacked) when its workdir holds no pretraining record
-  yet, which it then writes; otherwise the checkpoint supplies the parameters."""
+  The model is `make_model`'s; the loss the config's objective, corruption and
+  regularisers (aejax.config.regularisers). A config with `pretrain_epochs` is
+  pretrained layer by layer (aejax.stacked) on `dataset` (loaded if not given)
+  when its workdir holds no pretraining record yet, which it then writes;
+  otherwise the checkpoint supplies the parameters."""
   objective = objectives.OBJECTIVES[config.loss]
-  model = models.ARCHITECTURES[config.architecture](
-      widths=config.hidden_widths, latent_dim=config.latent_dim * (2 if config.variational else 1),
-      output=objective.output, dtype=jnp.dtype(config.dtype), activation=config.activation)
-  if config.variational:
-    model = models.Gaussian(model)
+  model = make_model(config)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
   tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
@@ -101,7 +126,7 @@ def build(config):
                                    hparams=config_lib.hparams(config), augmentation=config.augmentation)
   records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
   if config.pretrain_epochs and not (records and os.path.isfile(records)):
-    dataset = data.load_mnist(config.data_source, config.data_dir)
+    dataset = dataset or load_data(config)
     state, stages = stacked.pretrain(state, jax.random.fold_in(init_key, 1), dataset.train_images,
                                      dataset.test_images, config.pretrain_epochs, config.batch_size)
     if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
@@ -109,9 +134,9 @@ def build(config):
   return state, run_key, eval_key
 
 
-def build_placed(config, mesh):
+def build_placed(config, mesh, dataset=None):
   """`build`, the state replicated over the devices of `mesh`."""
-  state, run_key, eval_key = build(config)
+  state, run_key, eval_key = build(config, dataset)
   return jax.device_put(state, parallel.replicated(mesh)), run_key, eval_key
 
 
@@ -143,8 +168,9 @@ class Run:
   state: Any
   run_key: Any
   eval_key: Any
-  train_images: Any        # [N, P] uint8, on the mesh
+  train_images: Any        # [N, H, W, C] uint8 (or float32 pixels), on the mesh
   test_images: Any
+  validation_images: Any   # the same, or None without a validation split
   checkpoints: Any         # an Orbax CheckpointManager
   history: list            # a metrics.jsonl record per epoch trained so far
   start: int               # the epoch this process started from (0: a new run)
@@ -175,7 +201,7 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
   start leaves no folder; a resumption records its epoch and changes there.
 
   A sweep passes its own `make_mesh(config)` (default: parallel.make_mesh),
-  `build_state(config, mesh)` -> (state placed on the mesh, run key, eval key)
+  `build_state(config, mesh, dataset)` -> (state placed on the mesh, run key, eval key)
   and `models`, the length of the state's leading model axis."""
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
@@ -192,8 +218,12 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
         config = dataclasses.replace(config, workdir=records.path)
         records.check_new(config.overwrite)
       mesh = make_mesh(config) if make_mesh else parallel.make_mesh(config.devices, config.batch_size)
-      dataset = data.load_mnist(config.data_source, config.data_dir)
+      dataset = load_data(config)
       print(dataset.describe(), flush=True)
+      if config.resume:
+        check_shape(config, dataset)
+      else:
+        config = dataclasses.replace(config, image_shape="x".join(map(str, dataset.image_shape)))
       if len(dataset.train_images) < config.batch_size:
         raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
                         "training examples")
@@ -203,7 +233,7 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
         if config.overwrite:
           records.clear()
         records.write_config(name, config, [])
-    state, run_key, eval_key = build_state(config, mesh)
+    state, run_key, eval_key = build_state(config, mesh, dataset)
     mngr = checkpoints.manager(records.path, config.keep_checkpoints)
     resources.callback(mngr.close)
     resources.callback(mngr.wait_until_finished)
@@ -211,19 +241,20 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
     if config.resume:
       state, run_key, start = checkpoints.restore(mngr, state, run_key)
       history = read_metrics(records.file(METRICS_FILE), start)
-      check_progress(records.file(analysis.PROGRESS_FILE))
+      check_progress(records.file(pictures.PROGRESS_FILE))
       records.write_config(name, config, resumptions + [
           {"epoch": start, "time": started, "changed": changes}])
       if records.writer:
         checkpoints.set_aside_newer(mngr, start)
-        analysis.truncate_progress(records.path, start)
+        pictures.truncate_progress(records.path, start)
       print(f"resumed from the checkpoint of epoch {start}", flush=True)
     records.write_metrics(history)
     print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
+    placed = lambda images: None if images is None else jax.device_put(images, parallel.replicated(mesh))
     return Run(name=name, config=config, records=records, dataset=dataset, mesh=mesh, state=state,
-               run_key=run_key, eval_key=eval_key,
-               train_images=jax.device_put(dataset.train_images, parallel.replicated(mesh)),
-               test_images=jax.device_put(dataset.test_images, parallel.replicated(mesh)),
+               run_key=run_key, eval_key=eval_key, train_images=placed(dataset.train_images),
+               test_images=placed(dataset.test_images),
+               validation_images=placed(dataset.validation_images),
                checkpoints=mngr, history=history, start=start, started=started, clock=clock,
                resources=resources, models=models)
   except BaseException:
@@ -288,25 +319,27 @@ def train_epoch(run, epoch):
                          batch_sharding=parallel.batch_sharding(run.mesh))
 
 
-def evaluate(run):
-  """train.evaluate of the run's state on the test split."""
-  return train.evaluate(run.state, run.test_images, run.eval_key)
+def evaluate_split(run, images):
+  """train.evaluate of the run's state on `images` (the test or validation split)."""
+  return train.evaluate(run.state, images, run.eval_key)
 
 
-def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
+def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_split):
   """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
   epoch, checkpoints, progress pictures, and the final epoch's test evaluation
   in run.test. `on_epoch(run, record)` is called after each epoch. SIGTERM and
   SIGINT stop it after the epoch in flight with a checkpoint (errors.Interrupted);
   non-finite training stops it before anything non-finite is written (errors.Diverged).
-  A sweep passes its own `epoch_fn(run, epoch)` and `evaluate_fn(run)` (see
-  `train_epoch` and `evaluate`); its records hold a list per figure, a value
-  per model, and the aggregate samples per second of all models."""
+  With a validation split, the evaluated epochs also record `validation_mse`
+  (for a DAE `validation_denoised_mse`). A sweep passes its own
+  `epoch_fn(run, epoch)` and `evaluate_fn(run, images)` (see `train_epoch` and
+  `evaluate_split`); its records hold a list per figure, a value per model, and
+  the aggregate samples per second of all models."""
   config, records, mngr = run.config, run.records, run.checkpoints
   grid_pixels = train.as_pixels(jax.device_put(
-      run.dataset.test_images[analysis.grid_indices(run.dataset.test_labels)],
+      run.dataset.test_images[pictures.grid_indices(run.dataset.test_labels)],
       parallel.replicated(run.mesh)))
-  progress_epochs = set(analysis.progress_epochs(config.epochs))
+  progress_epochs = set(pictures.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size
   progress = Progress(run)
   lr = (run.state.opt_state.hyperparams["learning_rate"]   # the config's (one per model in a sweep)
@@ -337,17 +370,22 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
                   "samples_per_s": (run.models or 1) * n_steps * config.batch_size / seconds}
         if config.corruption != "none":
           record["test_denoised_mse"] = None
+        if run.validation_images is not None:
+          record.update({f"validation_{k}": None for k in validation_figures(config)})
         if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
-          test = jax.device_get(evaluate_fn(run))
+          test = jax.device_get(evaluate_fn(run, run.test_images))
           record.update(test_loss=figure(test["loss"]), test_mse=figure(test["mse"]))
           if config.corruption != "none":
             record["test_denoised_mse"] = figure(test["denoised_mse"])
+          if run.validation_images is not None:
+            validation = jax.device_get(evaluate_fn(run, run.validation_images))
+            record.update({f"validation_{k}": figure(validation[k]) for k in validation_figures(config)})
           if done == config.epochs:
             run.test = test
         if done in progress_epochs and run.models is None:
           reconstructions = parallel.to_host(train.reconstruct(run.state, grid_pixels))
           if records.writer:
-            analysis.record_progress(records.path, done, reconstructions)
+            pictures.record_progress(records.path, done, reconstructions)
         run.history.append(record)
         records.append_metrics(record)
         if board is not None:
@@ -372,13 +410,21 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate):
     mngr.wait_until_finished()
 
 
+def validation_figures(config):
+  """The names of the evaluation's figures recorded for a validation split."""
+  return ("mse", "denoised_mse") if config.corruption != "none" else ("mse",)
+
+
 def training_summary(dataset, history):
   """The summary's training figures, from the data and the metrics records:
   samples per second is the median over the epochs after the first (compilation)."""
   rates = [r["samples_per_s"] for r in history[1:]] or [r["samples_per_s"] for r in history]
+  validation = dataset.validation_images
   return {
       "data_source": dataset.source, "n_train": len(dataset.train_images),
-      "n_test": len(dataset.test_images), "epochs": history[-1]["epoch"] if history else 0,
+      "n_test": len(dataset.test_images),
+      **({"n_validation": len(validation)} if validation is not None else {}),
+      "image_shape": list(dataset.image_shape), "epochs": history[-1]["epoch"] if history else 0,
       "final_train_loss": history[-1]["train_loss"] if history else None,
       "samples_per_s": statistics.median(rates) if rates else None,
   }
@@ -426,6 +472,8 @@ def finish(run):
              "provenance": record}
   if config.no_analysis or not run.records.writer:
     summary.update(analysis.test_metrics(config, test))
+    summary.update(analysis.validation_metrics(config, run.dataset, parallel.local(run.state),
+                                               run.eval_key))
     if run.start == config.epochs:   # nothing trained: the earlier analysis still holds
       summary = {**run.records.read_summary(damaged={}), **summary}
   else:

@@ -7,9 +7,15 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def per_example(values):
+  """[B, ...] -> [B, P]: each example's values in one row, to average over."""
+  return values.reshape(values.shape[0], -1)
+
+
 def per_pixel_mse(reconstruction, target):
-  """[B, P] and [B, P] pixels in [0, 1] -> [B] mean squared error per pixel, [0, 1] units."""
-  return jnp.mean(jnp.square(reconstruction - target), axis=-1)
+  """[B, H, W, C] (or [B, P]) pixels in [0, 1] and the same of the target -> [B]
+  mean squared error per pixel value (over every channel), [0, 1] units."""
+  return jnp.mean(per_example(jnp.square(reconstruction - target)), axis=-1)
 
 
 def psnr(mse):

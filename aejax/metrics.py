@@ -5,6 +5,9 @@ All functions take numpy arrays: codes [N, d], pixels [N, P], labels [N] ints.
 """
 import numpy as np
 
+N_NEIGHBOURHOOD = 2000   # test points for trustworthiness and continuity (`subset`)
+NEIGHBOURS = 5           # k of trustworthiness and continuity
+
 
 def squared_distances(a, b):
   """[N, d], [M, d] -> [N, M] squared Euclidean distances (float64)."""
@@ -47,7 +50,7 @@ def _ranks(x):
   return ranks, order
 
 
-def trustworthiness(x, z, k=5):
+def trustworthiness(x, z, k=NEIGHBOURS):
   """How far the k nearest neighbours in the embedding z lie from each point in
   the original space x: 1 when every one of them is among its k nearest there
   (Venna and Kaski; as sklearn.manifold.trustworthiness)."""
@@ -61,7 +64,7 @@ def trustworthiness(x, z, k=5):
   return float(1.0 - 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0)) * penalty)
 
 
-def continuity(x, z, k=5):
+def continuity(x, z, k=NEIGHBOURS):
   """Trustworthiness with the roles swapped: whether the original neighbours of
   each point stay among its nearest in the embedding."""
   return trustworthiness(z, x, k)

@@ -3,6 +3,8 @@ import dataclasses
 
 import numpy as np
 
+EXACT_BYTES = 512 * 2 ** 20   # the largest float64 copy of the data for the exact SVD
+
 
 @dataclasses.dataclass(frozen=True)
 class PCA:
@@ -10,17 +12,27 @@ class PCA:
   components: np.ndarray  # [k, P], orthonormal rows
 
   def encode(self, pixels):
-    """[N, P] -> [N, k] coordinates on the principal axes."""
-    return (pixels - self.mean) @ self.components.T
+    """[N, ...] (flattened to [N, P]) -> [N, k] coordinates on the principal axes."""
+    return (np.reshape(pixels, (len(pixels), -1)) - self.mean) @ self.components.T
 
   def decode(self, codes):
     """[N, k] -> [N, P] reconstructions (pixels in the units fitted, not clipped)."""
     return codes @ self.components + self.mean
 
 
-def fit(pixels, k):
-  """PCA of [N, P] float data, with its k leading components (float64 SVD)."""
-  x = np.asarray(pixels, np.float64)
-  mean = x.mean(axis=0)
-  _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-  return PCA(mean, vt[:k])
+def fit(pixels, k, seed=0):
+  """PCA of [N, ...] float data (flattened to [N, P]) with its k leading components:
+  an exact float64 SVD when a float64 copy of the data takes at most EXACT_BYTES,
+  else a randomized SVD (Halko et al. 2011; seeded) of the float32 data, with no
+  float64 copy of it."""
+  x = np.reshape(pixels, (len(pixels), -1))
+  if x.size * 8 <= EXACT_BYTES:
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    return PCA(mean, vt[:k])
+  from sklearn.utils.extmath import randomized_svd  # pylint: disable=import-outside-toplevel
+  mean = x.mean(axis=0, dtype=np.float64)
+  _, _, vt = randomized_svd(np.asarray(x, np.float32) - mean.astype(np.float32), k, n_iter=7,
+                            random_state=seed)
+  return PCA(mean, vt.astype(np.float64))

@@ -4,9 +4,11 @@ run's provenance.
 
 The view draws the codes on equal-scale axes with ticks in code units; drag (or
 one finger) rotates, the wheel (or two fingers) zooms, the dot nearest the
-pointer is highlighted and its test digit and reconstruction are shown, and the
-legend toggles classes. Its data sit in a JSON block (`<script id="view-data">`):
-positions, ticks, labels, codes, and the digits as two PNG sprites.
+pointer is highlighted and its test image and reconstruction are shown, and the
+legend toggles classes (with more than plots.MAX_LEGEND classes a colour ramp
+and a choice of one class). Its data sit in a JSON block (`<script
+id="view-data">`): positions, ticks, labels, class names and colours, codes,
+and the images as two PNG sprites.
 """
 import base64
 import dataclasses
@@ -17,6 +19,7 @@ import math
 import os
 import statistics
 
+import matplotlib.colors
 import numpy as np
 from PIL import Image
 
@@ -30,7 +33,9 @@ ROWS = [  # (summary key, label, units)
     ("trustworthiness", "trustworthiness (k = 5)", "1 is best"),
     ("continuity", "continuity (k = 5)", "1 is best"),
 ]
-SIDE = 28  # pixels of a digit's side
+LEVELS = {1: 16, 3: 32}   # levels per channel of a sprite: grey, colour
+SPRITE_PIXELS = 2_500_000  # most pixels of a sprite: 2000 images of 32 x 32, larger ones shrunk
+THUMBNAIL_CSS = 112        # CSS pixels of the longer side of the viewer's image
 
 
 def corruption_phrase(corruption, noise):
@@ -72,29 +77,40 @@ def title(config, summary):
   return ", ".join(parts) + ": " + headline(config, summary) + " (per pixel, [0, 1] units)"
 
 
-def sprite(images, cols=None, levels=16):
-  """[N, SIDE*SIDE] pixels in [0, 1] (or uint8) -> (PNG bytes of a grid of
-  `cols` digits per row, cols): digit i at row i // cols, column i % cols, at
-  `levels` grey levels (thumbnails: 16 keep the file small)."""
-  images = np.asarray(images) / 255.0 if np.asarray(images).dtype == np.uint8 else np.asarray(images, np.float64)
-  images = (np.round(np.clip(images, 0, 1) * (levels - 1)) * (255 // (levels - 1))).astype(np.uint8)
-  n = len(images)
+def sprite(images, cols=None, levels=None):
+  """[N, H, W, C] pixels in [0, 1] (or uint8) -> (PNG bytes of a grid of `cols`
+  images per row, cols): image i at row i // cols, column i % cols. Grey (C = 1)
+  is a grey PNG, colour (C = 3) an RGB one; each channel at `levels` levels
+  (None: LEVELS[C]), so a pixel reads back within 0.5 / (levels - 1) + 0.5 / 255."""
+  images = plots.as_images(images)
+  n, h, w, c = images.shape
+  levels = levels or LEVELS[c]
+  images = np.round(np.round(images * (levels - 1)) * (255 / (levels - 1))).astype(np.uint8)
   cols = cols or max(1, math.ceil(math.sqrt(n)))
   rows = math.ceil(n / cols)
-  canvas = np.zeros((rows * cols, SIDE, SIDE), np.uint8)
-  canvas[:n] = images.reshape(n, SIDE, SIDE)
-  canvas = canvas.reshape(rows, cols, SIDE, SIDE).transpose(0, 2, 1, 3).reshape(rows * SIDE, cols * SIDE)
+  canvas = np.zeros((rows * cols, h, w, c), np.uint8)
+  canvas[:n] = images
+  canvas = canvas.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
   buffer = io.BytesIO()
-  Image.fromarray(canvas, mode="L").save(buffer, format="PNG", optimize=True)
+  Image.fromarray(canvas[..., 0] if c == 1 else canvas, mode="L" if c == 1 else "RGB").save(
+      buffer, format="PNG", optimize=True)
   return buffer.getvalue(), cols
 
 
 def read_sprite(png, n, cols):
-  """The inverse of `sprite`: [n, SIDE*SIDE] uint8 digits."""
-  grid = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
-  rows = grid.shape[0] // SIDE
-  tiles = grid.reshape(rows, SIDE, cols, SIDE).transpose(0, 2, 1, 3).reshape(rows * cols, SIDE * SIDE)
-  return tiles[:n]
+  """The inverse of `sprite`: [n, H, W, C] uint8 images."""
+  grid = np.asarray(Image.open(io.BytesIO(png)))
+  grid = grid[..., None] if grid.ndim == 2 else grid
+  rows = math.ceil(n / cols)
+  h, w, c = grid.shape[0] // rows, grid.shape[1] // cols, grid.shape[2]
+  return grid.reshape(rows, h, cols, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * cols, h, w, c)[:n]
+
+
+def thumbnail_factor(n, image_shape, budget=SPRITE_PIXELS):
+  """The least integer factor by which `shrink` brings n images of `image_shape`
+  (H, W, ...) to at most `budget` pixels in all."""
+  h, w = image_shape[:2]
+  return max(1, math.ceil(math.sqrt(n * h * w / budget)))
 
 
 def nice_ticks(lo, hi, target=5):
@@ -108,32 +124,45 @@ def nice_ticks(lo, hi, target=5):
   return [round(first + k * step, 10) for k in range(int(math.floor((hi - first) / step + 1e-9)) + 1)]
 
 
-def view_data(codes, labels, images, reconstructions):
-  """The viewer's data: codes [N, d], labels [N], test digits and their
-  reconstructions [N, SIDE*SIDE] in [0, 1] (or uint8).
+def view_data(codes, labels, images, reconstructions, class_names=None):
+  """The viewer's data: codes [N, d], labels [N] (class indices, or None), test
+  images and their reconstructions [N, H, W, C] in [0, 1] (or uint8), class
+  names (class index -> name; None: the label values).
 
   `p` [N, 3] are the drawn coordinates (the code for d <= 3, zero-padded; else
   its first 3 principal axes), (coordinate - centre) / half, one `half` for
   every axis, so all axes share one scale; `ticks` hold round values in code
-  units per axis, `names` the axes' names."""
+  units per axis, `names` the axes' names. `classes` and `colors` (CSS) are per
+  class, as the pictures have them (one colour without labels); `mse` the
+  per-pixel MSE of each image. The sprites hold the images shrunk by an integer
+  factor where they would pass SPRITE_PIXELS (`sprite.shrunk`)."""
   coords, names = plots.code_axes(codes)
   limits = plots.equal_limits(coords)
   centre, half = limits.mean(1), float(limits[0, 1] - limits[0, 0]) / 2
   p = np.zeros((len(coords), 3))
   p[:, :coords.shape[1]] = (coords - centre) / half
   ticks = [nice_ticks(lo, hi) for lo, hi in limits] + [[]] * (3 - coords.shape[1])
-  pixels = lambda x: np.asarray(x, np.float64) / (255.0 if np.asarray(x).dtype == np.uint8 else 1.0)
-  mse = np.mean(np.square(pixels(images) - pixels(reconstructions)), axis=1)
-  image_png, cols = sprite(images)
-  recon_png, _ = sprite(reconstructions, cols)
+  images, reconstructions = plots.as_images(images), plots.as_images(reconstructions)
+  mse = np.mean(np.square(images - reconstructions).reshape(len(images), -1), axis=1)
+  factor = thumbnail_factor(len(images), images.shape[1:])
+  image_png, cols = sprite(plots.shrink(images, factor))
+  recon_png, _ = sprite(plots.shrink(reconstructions, factor), cols)
+  h, w, c = plots.shrink(images[:1], factor).shape[1:]
   data_uri = lambda png: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+  if labels is None:
+    classes, colors, labels = [], [plots.CLASS_COLORS(0)], None
+  else:
+    labels = [int(l) for l in labels]
+    classes = list(plots.class_names_of(labels, class_names))
+    colors = plots.class_colors(len(classes))
   return {
       "names": names + [""] * (3 - len(names)), "dims": int(np.asarray(codes).shape[1]),
       "centre": [float(c) for c in centre] + [0.0] * (3 - len(centre)), "half": half,
       "ticks": ticks, "p": np.round(p, 4).tolist(), "z": np.round(np.asarray(codes, np.float64), 3).tolist(),
-      "label": [int(l) for l in labels], "mse": np.round(mse, 4).tolist(),
-      "sprite": {"cols": cols, "side": SIDE, "images": data_uri(image_png),
-                 "reconstructions": data_uri(recon_png)},
+      "label": labels, "classes": classes, "colors": [matplotlib.colors.to_hex(c) for c in colors],
+      "mse": np.round(mse, 4).tolist(),
+      "sprite": {"cols": cols, "width": int(w), "height": int(h), "channels": int(c), "shrunk": factor,
+                 "images": data_uri(image_png), "reconstructions": data_uri(recon_png)},
   }
 
 
@@ -181,31 +210,25 @@ VIEWER_STYLE = """
 #viewer{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 #view{width:min(640px,100%);height:560px;border:1px solid #ccc;cursor:grab;touch-action:none;display:block}
 #side{width:260px;font-size:13px}
-#side canvas{width:112px;height:112px;image-rendering:pixelated;border:1px solid #ccc;background:#000}
-#legend{display:flex;flex-wrap:wrap;gap:4px;margin:6px 0}
+#side canvas{image-rendering:pixelated;border:1px solid #ccc;background:#000}
+#legend{display:flex;flex-wrap:wrap;gap:4px;margin:6px 0;align-items:center}
 #legend button{font:inherit;border:1px solid #bbb;background:#fff;border-radius:3px;padding:2px 7px;cursor:pointer}
 #legend button[aria-pressed=false]{opacity:0.35;text-decoration:line-through}
-#legend span{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}
+#legend button span{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}
+#legend select{font:inherit}
+#ramp{display:inline-block;width:140px;height:10px;border:1px solid #bbb}
 """
 
-VIEWER = """
-<div id="legend"></div>
-<div id="viewer">
-<canvas id="view" aria-label="3-d view of the test codes"></canvas>
-<div id="side">
-<div><figure style="display:inline-block;margin:0 8px 0 0"><canvas id="digit" width="28" height="28"></canvas>
-<figcaption>test digit</figcaption></figure><figure style="display:inline-block;margin:0">
-<canvas id="recon" width="28" height="28"></canvas><figcaption>reconstruction</figcaption></figure></div>
-<p id="tip">Point at a dot (or tap it) to see its digit.</p>
-<p style="color:#555">Drag or one finger: rotate. Wheel or two fingers: zoom where you point. Double-click: reset.
-Legend: show or hide a class.</p>
-</div></div>
+HINT = "Point at a dot (or tap it) to see its image."
+
+VIEWER_SCRIPT = """
 <script>
 (function () {
 const D = JSON.parse(document.getElementById("view-data").textContent);
-const colors = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
+const colors = D.colors, labelled = D.label !== null;
+const cls = i => labelled ? D.label[i] : 0;
 const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
-const tip = document.getElementById("tip");
+const tip = document.getElementById("tip"), hint = tip.textContent;
 const flat = D.dims < 3;
 const start = {yaw: flat ? 0 : 0.6, pitch: flat ? 0 : 0.35, zoom: 1, panX: 0, panY: 0};
 const S = Object.assign({hidden: new Set(), hover: -1}, start);
@@ -213,7 +236,7 @@ const sprites = {};
 let width = 0, height = 0, shown = [];
 function loadSprite(name) {
   const img = new Image();
-  img.onload = () => { sprites[name] = img; showDigit(); };
+  img.onload = () => { sprites[name] = img; showImage(); };
   img.src = D.sprite[name];
 }
 function resize() {
@@ -271,17 +294,17 @@ function draw() {
   drawAxes();
   shown = [];
   for (let i = 0; i < D.p.length; i++) {
-    if (S.hidden.has(D.label[i])) continue;
+    if (S.hidden.has(cls(i))) continue;
     const q = project(D.p[i]); shown.push({i: i, x: q[0], y: q[1], depth: q[2]});
   }
   shown.sort((a, b) => a.depth - b.depth);
   for (const q of shown) {
-    ctx.fillStyle = colors[D.label[q.i] % 10];
+    ctx.fillStyle = colors[cls(q.i)];
     ctx.beginPath(); ctx.arc(q.x, q.y, 2.6, 0, 2 * Math.PI); ctx.fill();
   }
   const h = shown.find(q => q.i === S.hover);
   if (h) {
-    ctx.fillStyle = colors[D.label[h.i] % 10]; ctx.strokeStyle = "#000"; ctx.lineWidth = 2;
+    ctx.fillStyle = colors[cls(h.i)]; ctx.strokeStyle = "#000"; ctx.lineWidth = 2;
     ctx.beginPath(); ctx.arc(h.x, h.y, 6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
   }
 }
@@ -291,18 +314,18 @@ function nearest(x, y, radius) {
   return best;
 }
 function drawTile(id, name, i) {
-  const c = document.getElementById(id).getContext("2d"), side = D.sprite.side, cols = D.sprite.cols;
-  c.imageSmoothingEnabled = false; c.clearRect(0, 0, side, side);
+  const c = document.getElementById(id).getContext("2d"), w = D.sprite.width, h = D.sprite.height;
+  c.imageSmoothingEnabled = false; c.clearRect(0, 0, w, h);
   if (i >= 0 && sprites[name])
-    c.drawImage(sprites[name], (i % cols) * side, Math.floor(i / cols) * side, side, side, 0, 0, side, side);
+    c.drawImage(sprites[name], (i % D.sprite.cols) * w, Math.floor(i / D.sprite.cols) * h, w, h, 0, 0, w, h);
 }
-function showDigit() {
+function showImage() {
   const i = S.hover;
-  drawTile("digit", "images", i); drawTile("recon", "reconstructions", i);
-  tip.textContent = i < 0 ? "Point at a dot (or tap it) to see its digit." :
-    "digit " + D.label[i] + ", z = (" + D.z[i].join(", ") + "), reconstruction MSE " + D.mse[i] + " ([0, 1] units)";
+  drawTile("image", "images", i); drawTile("recon", "reconstructions", i);
+  tip.textContent = i < 0 ? hint : (labelled ? "class " + D.classes[D.label[i]] : "test image " + (i + 1)) +
+    ", z = (" + D.z[i].join(", ") + "), reconstruction MSE " + D.mse[i] + " ([0, 1] units)";
 }
-function setHover(i) { if (i !== S.hover) { S.hover = i; draw(); showDigit(); } }
+function setHover(i) { if (i !== S.hover) { S.hover = i; draw(); showImage(); } }
 function local(x, y) {
   const r = canvas.getBoundingClientRect();
   return [x - r.left - canvas.clientLeft, y - r.top - canvas.clientTop];
@@ -341,18 +364,36 @@ canvas.addEventListener("wheel", e => {
   zoomAt(Math.exp(-e.deltaY * 0.0015), q[0], q[1]); draw();
 }, {passive: false});
 canvas.addEventListener("dblclick", () => { Object.assign(S, start); draw(); });
+function refresh() { if (S.hover >= 0 && S.hidden.has(cls(S.hover))) setHover(-1); else draw(); }
 const legend = document.getElementById("legend");
-[...new Set(D.label)].sort((a, b) => a - b).forEach(c => {
-  const b = document.createElement("button");
-  b.innerHTML = '<span style="background:' + colors[c % 10] + '"></span>' + c;
-  b.setAttribute("aria-pressed", "true"); b.dataset.digit = c; b.title = "show or hide the " + c + "s";
-  b.onclick = () => {
-    if (S.hidden.has(c)) S.hidden.delete(c); else S.hidden.add(c);
-    b.setAttribute("aria-pressed", String(!S.hidden.has(c)));
-    if (S.hidden.has(D.label[S.hover])) setHover(-1); else draw();
+const present = labelled ? [...new Set(D.label)].sort((a, b) => a - b) : [];
+if (labelled && D.classes.length <= 10) {
+  present.forEach(c => {
+    const b = document.createElement("button"), swatch = document.createElement("span");
+    swatch.style.background = colors[c];
+    b.append(swatch, D.classes[c]);
+    b.setAttribute("aria-pressed", "true"); b.dataset.class = c; b.title = "show or hide class " + D.classes[c];
+    b.onclick = () => {
+      if (S.hidden.has(c)) S.hidden.delete(c); else S.hidden.add(c);
+      b.setAttribute("aria-pressed", String(!S.hidden.has(c)));
+      refresh();
+    };
+    legend.appendChild(b);
+  });
+} else if (labelled) {
+  const ramp = document.createElement("span"), pick = document.createElement("select");
+  ramp.id = "ramp"; ramp.style.background = "linear-gradient(to right," + colors.join(",") + ")";
+  pick.id = "pick"; pick.setAttribute("aria-label", "classes shown");
+  pick.add(new Option("all " + D.classes.length + " classes", "-1"));
+  present.forEach(c => pick.add(new Option(c + ": " + D.classes[c], String(c))));
+  pick.onchange = () => {
+    const c = Number(pick.value);
+    S.hidden = new Set(c < 0 ? [] : D.classes.map((_, k) => k).filter(k => k !== c));
+    refresh();
   };
-  legend.appendChild(b);
-});
+  legend.append("colour: class index 0 (" + D.classes[0] + ")", ramp,
+                (D.classes.length - 1) + " (" + D.classes[D.classes.length - 1] + "); show", pick);
+}
 window.addEventListener("resize", resize);
 if (window.matchMedia) matchMedia("(resolution: " + (window.devicePixelRatio || 1) + "dppx)").addEventListener("change", resize);
 loadSprite("images"); loadSprite("reconstructions");
@@ -361,6 +402,34 @@ window.aejaxView = {state: S, project: i => project(D.p[i]).slice(0, 2), shown: 
 })();
 </script>
 """
+
+
+def viewer(view):
+  """The viewer's HTML over `view` (as `view_data` returns): the legend, the
+  3-d view, and the hovered image beside its reconstruction in canvases of the
+  sprite's size, shown THUMBNAIL_CSS pixels on the longer side."""
+  w, h = view["sprite"]["width"], view["sprite"]["height"]
+  scale = THUMBNAIL_CSS / max(w, h)
+  size = f'width="{w}" height="{h}" style="width:{round(w * scale)}px;height:{round(h * scale)}px"'
+  if view["label"] is None:
+    key = "Without labels every test image has one colour."
+  elif len(view["classes"]) <= plots.MAX_LEGEND:
+    key = "Legend: show or hide a class."
+  else:
+    key = "Show: every class, or pick one."
+  figure = lambda name, caption: (f'<figure style="display:inline-block;margin:0 8px 0 0"><canvas id="{name}" '
+                                  f"{size}></canvas><figcaption>{caption}</figcaption></figure>")
+  image, recon = figure("image", "test image"), figure("recon", "reconstruction")
+  return f"""
+<div id="legend"></div>
+<div id="viewer">
+<canvas id="view" aria-label="3-d view of the test codes"></canvas>
+<div id="side">
+<div>{image}{recon}</div>
+<p id="tip">{HINT}</p>
+<p style="color:#555">Drag or one finger: rotate. Wheel or two fingers: zoom where you point. Double-click: reset.
+{key}</p>
+</div></div>{VIEWER_SCRIPT}"""
 
 
 def _script_json(obj):
@@ -375,13 +444,14 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
   table of `config`, `provenance` (aejax.provenance.collect; when None, what
   `workdir`/summary.json records) and `history`."""
   esc = html.escape
+  number = lambda value: "-" if value is None else f"{value:.4f}"
   rows = "".join(
-      f"<tr><td>{esc(label)}</td><td>{summary[key]:.4f}</td><td>{summary['pca_' + key]:.4f}</td>"
-      f"<td>{esc(units)}</td></tr>" for key, label, units in ROWS)
+      f"<tr><td>{esc(label)}</td><td>{number(summary[key])}</td><td>{number(summary.get('pca_' + key))}</td>"
+      f"<td>{esc(units)}</td></tr>" for key, label, units in ROWS if summary.get(key) is not None)
   extra = ""
   if "denoising" in summary:
-    extra = ("<h2>Denoising</h2><p>Per-pixel MSE, [0, 1] units, of the corrupted test digits and of "
-             "their reconstruction, against the clean digits.</p><table><tr><th>corruption</th><th>level</th>"
+    extra = ("<h2>Denoising</h2><p>Per-pixel MSE, [0, 1] units, of the corrupted test images and of "
+             "their reconstruction, against the clean images.</p><table><tr><th>corruption</th><th>level</th>"
              "<th>corrupted input MSE</th><th>denoised MSE</th><th>PSNR gain (dB)</th></tr>" + "".join(
                  f"<tr><td>{esc(r['corruption'])}</td><td>{r['level']:g}</td><td>{r['noisy_input_mse']:.4f}"
                  f"</td><td>{r['denoised_mse']:.4f}</td><td>{r['psnr_gain_db']:+.2f}</td></tr>"
@@ -399,6 +469,10 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
                      for k, v in provenance_rows(config, provenance, history))
   page_title = title(config, summary)
   axes = ("the code" if view["dims"] <= 3 else f"the first 3 principal axes of the {view['dims']}-d code")
+  classes = f"of {len(view['classes'])} classes" if view["label"] is not None else "(no labels)"
+  shrunk = view["sprite"]["shrunk"]
+  shown = (f" The images are shown {shrunk} times smaller than they are (each pixel the mean of {shrunk} x "
+           f"{shrunk}), to keep the page small." if shrunk > 1 else "")
   page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{esc(page_title)}</title>
@@ -411,10 +485,10 @@ pixels in [0, 1]. PCA has as many components as the code has dimensions and is f
 training split.</p>
 <h2>Metrics</h2><table><tr><th></th><th>autoencoder</th><th>PCA</th><th></th></tr>{rows}</table>
 {extra}
-<h2>The code space</h2><p>{len(view['label'])} test digits on {axes}; every axis has the same scale
-(code units), so distances on screen are the distances that kNN and trustworthiness measure.</p>
+<h2>The code space</h2><p>{len(view['p'])} test images {classes} on {axes}; every axis has the same scale
+(code units), so distances on screen are the distances that kNN and trustworthiness measure.{shown}</p>
 <script id="view-data" type="application/json">{_script_json(view)}</script>
-{VIEWER}
+{viewer(view)}
 <h2>Pictures</h2>{figures}
 <h2>The run</h2><table id="run">{run_rows}</table>
 </body></html>

@@ -15,6 +15,7 @@ the assembled network computes exactly the stages' chain; the run then fine-tune
 it end to end. The summary keeps each stage's test reconstruction error.
 """
 import json
+import math
 import os
 
 import flax.linen as nn
@@ -29,24 +30,25 @@ SIGMOID_SCALE = {"tanh": 2.0, "logits": 1.0}
 
 
 class Layer(nn.Module):
-  """One stage: [B, n_pixels] inputs -> [B, width] sigmoid (or, `linear`, linear)
-  codes -> [B, n_pixels] outputs in the objective's units (`output`: tanh or logits)."""
+  """One stage: [B, *image_shape] inputs (images, or [B, P] codes of the stage
+  below) -> [B, width] sigmoid (or, `linear`, linear) codes -> outputs of the
+  inputs' shape in the objective's units (`output`: tanh or logits)."""
   width: int
-  n_pixels: int
+  image_shape: tuple
   linear: bool = False
   output: str = "tanh"
   dtype: jnp.dtype = jnp.float32
 
   def setup(self):
     self.enc = nn.Dense(self.width, dtype=self.dtype, param_dtype=jnp.float32)
-    self.dec = nn.Dense(self.n_pixels, dtype=self.dtype, param_dtype=jnp.float32)
+    self.dec = nn.Dense(math.prod(self.image_shape), dtype=self.dtype, param_dtype=jnp.float32)
 
   def encode(self, x):
-    y = self.enc(x).astype(jnp.float32)
+    y = self.enc(x.reshape(x.shape[0], -1)).astype(jnp.float32)
     return y if self.linear else nn.sigmoid(y)
 
   def decode(self, h):
-    y = self.dec(h).astype(jnp.float32)
+    y = self.dec(h).astype(jnp.float32).reshape(h.shape[0], *self.image_shape)
     return jnp.tanh(y) if self.output == "tanh" else y
 
   def __call__(self, x):
@@ -54,8 +56,8 @@ class Layer(nn.Module):
 
 
 def sizes(model):
-  """(P, hidden widths..., latent_dim) of an AutoEncoder."""
-  return (model.n_pixels, *model.widths, model.latent_dim)
+  """(pixel values per image, hidden widths..., latent_dim) of an AutoEncoder."""
+  return (math.prod(model.image_shape), *model.widths, model.latent_dim)
 
 
 def assemble(stage_params, objective):
@@ -97,7 +99,8 @@ def pretrain(state, key, train_images, test_images, epochs, batch_size):
   stage_params, records = [], []
   data, test = train_images, test_images
   for k, (n_in, width) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-    layer = Layer(width, n_in, linear=k == len(layer_sizes) - 2, output=model.output, dtype=model.dtype)
+    layer = Layer(width, tuple(model.image_shape) if k == 0 else (n_in,),
+                  linear=k == len(layer_sizes) - 2, output=model.output, dtype=model.dtype)
     init_key, run_key, eval_key = jax.random.split(jax.random.fold_in(key, k), 3)
     # The augmentation transforms pixels: the first stage's input alone.
     stage = train.create_train_state(

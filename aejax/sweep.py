@@ -57,8 +57,10 @@ def build(config):
   return stack(states), jnp.stack([k for _, k, _ in built]), jnp.stack([k for _, _, k in built])
 
 
-def build_placed(config, mesh):
-  """`build`, the model axis split over the mesh's `model` axis."""
+def build_placed(config, mesh, dataset=None):
+  """`build`, the model axis split over the mesh's `model` axis (`dataset`: unused,
+  as `experiment.build_placed` takes it)."""
+  del dataset
   state, run_keys, eval_keys = build(config)
   return jax.device_put((state, run_keys, eval_keys), NamedSharding(mesh, P("model")))
 
@@ -131,8 +133,8 @@ def epoch_fn(run, epoch):
                      batch_size=run.config.batch_size, chunk=chunk_of(run), mesh=run.mesh)
 
 
-def evaluate_fn(run):
-  return evaluate(run.state, run.test_images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
+def evaluate_fn(run, images):
+  return evaluate(run.state, images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
 
 
 def rows(run):
@@ -149,7 +151,8 @@ def rows(run):
     state, eval_key = jax.device_get(model(run.state, i)), jax.device_get(run.eval_key[i])
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
     if config.no_analysis:
-      figures = analysis.test_metrics(member, test)
+      figures = {**analysis.test_metrics(member, test),
+                 **analysis.validation_metrics(member, dataset, state, eval_key)}
     else:
       figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, pca_figures)
     row = {name: getattr(member, name) for name in axes}

@@ -28,7 +28,7 @@ HEADLINE = {   # figure: its label
 }
 AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay",
                "rotation": "largest rotation (degrees)", "shift": "largest shift (pixels)",
-               "scale": "largest change of size"}
+               "scale": "largest change of size", "flip": "mirror probability"}
 
 
 def swept_axis(axes):

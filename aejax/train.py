@@ -7,7 +7,8 @@ q(x~|x), the regularisers and the augmentation of the clean batch
 (aejax.augmentations), and as a traced field `hparams` their continuous
 settings (noise level, weights, augmentation ranges); changing a static field compiles a new program,
 changing `hparams` or the data does not. The AE is the DAE whose corruption is
-the identity. Batches are clean pixels in [0, 1], shape [B, P].
+the identity. Batches are clean pixels in [0, 1], shape [B, H, W, C] (the model's
+`image_shape`); datasets hold uint8 images, converted inside the compiled step.
 """
 import dataclasses
 import functools
@@ -97,15 +98,17 @@ class ModuleApply:
     return self.module.apply(variables, *args, **kwargs)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def init_params(model, key):
-  """The parameters of `model` initialised on one MNIST-sized input; one program per equal model."""
-  return model.init(key, jnp.zeros((1, getattr(model, "n_pixels", 784)), jnp.float32))["params"]
+@functools.partial(jax.jit, static_argnums=(0, 2))
+def init_params(model, key, image_shape):
+  """The parameters of `model` initialised on one input of `image_shape` (H, W, C);
+  one program per equal model."""
+  return model.init(key, jnp.zeros((1, *image_shape), jnp.float32))["params"]
 
 
 def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0,
-                       regularisers=None, hparams=None, augmentation="none"):
-  """Initialises `model` (a Flax module with `encode` and `decode`) on MNIST-sized input.
+                       regularisers=None, hparams=None, augmentation="none", image_shape=None):
+  """Initialises `model` (a Flax module with `encode` and `decode`; aejax.models)
+  on one input of `image_shape` (H, W, C; default: the model's `image_shape`).
 
   objective: a name in aejax.objectives.OBJECTIVES or an Objective; corruption: a
   name in aejax.corruptions.CORRUPTIONS or a function (key, pixels, level) ->
@@ -114,7 +117,7 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
   augmentation read; augmentation: a name in aejax.augmentations.AUGMENTATIONS or
   a function (key, pixels, hparams) -> pixels.
   """
-  params = init_params(model, key)
+  params = init_params(model, key, tuple(image_shape or model.image_shape))
   regularisers = dict(regularisers or {})
   values = {"noise": noise, **{name: w for name, (_, w) in regularisers.items()}, **(hparams or {})}
   return TrainState.create(
@@ -134,16 +137,30 @@ def as_pixels(images):
   return images.astype(jnp.float32)
 
 
+def check_batch(state, batch):
+  """Raises a ValueError naming the problem unless `batch` is float pixels of the
+  model's image shape, [B, H, W, C]."""
+  expected = getattr(getattr(state.apply_fn, "module", None), "image_shape", None)
+  if not jnp.issubdtype(batch.dtype, jnp.floating):
+    raise ValueError(f"a batch of {batch.dtype} values: the step takes float pixels in [0, 1]; "
+                     "convert uint8 images 0..255 with aejax.train.as_pixels")
+  if expected is not None and tuple(batch.shape[1:]) != tuple(expected):
+    raise ValueError(f"a batch of shape {tuple(batch.shape)}: the model takes [B, "
+                     f"{', '.join(map(str, expected))}] (its image_shape)")
+
+
 def train_step(state, batch, key):
   """One optimizer step on the state's loss (`state.loss_fn`), for the DAE
   E_q L(x, g(h(x~))) plus the variant's weighted regularisers.
 
-  batch: [B, P] clean pixels in [0, 1]; key: the noise key of this step.
+  batch: [B, H, W, C] clean float pixels in [0, 1] (ValueError otherwise: uint8
+  images go through `as_pixels`); key: the noise key of this step.
   Returns the new state and scalar metrics: `loss` (the whole loss), `mse`
   (per-pixel MSE of the reconstruction against the clean batch, [0, 1] units),
   each regulariser's value and `reconstruction` if there are regularisers,
   `grad_norm` and `param_norm` (global L2 norms).
   """
+  check_batch(state, batch)
   grads, metrics = jax.grad(state.loss_fn, has_aux=True)(state.params, batch, key)
   metrics.update(grad_norm=optax.global_norm(grads), param_norm=optax.global_norm(state.params))
   return state.apply_gradients(grads=grads), metrics
@@ -177,7 +194,7 @@ def eval_step(state, batch, key):
 def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
   """A whole epoch as one program: shuffle on device, `lax.scan` over the batches.
 
-  images: [N, P] training images (uint8 0..255 or float [0, 1]) on device; the
+  images: [N, H, W, C] training images (uint8 0..255 or float [0, 1]) on device; the
   last N mod batch_size examples of each shuffle are dropped. key: the run key;
   epoch: int, traced (no recompilation between epochs). The step's noise key is
   `fold_in(noise_key, state.step)`. Returns the state and the mean of each
@@ -221,12 +238,12 @@ def model_program(fn=None, **jit_kwargs):
 
 @model_program(static_argnames=("batch_size",))
 def evaluate(state, images, key, *, batch_size=1000):
-  """Means of `eval_step`'s measurements over all of `images` ([N, P]), in
-  chunks of `batch_size`; the same key gives the same corruptions."""
+  """Means of `eval_step`'s measurements over all of `images` ([N, H, W, C], uint8
+  or pixels in [0, 1]), in chunks of `batch_size`; the same key gives the same corruptions."""
   n = images.shape[0]
   n_chunks = -(-n // batch_size)
-  padded = jnp.pad(images, ((0, n_chunks * batch_size - n), (0, 0)))
-  chunks = padded.reshape(n_chunks, batch_size, -1)
+  padded = jnp.pad(images, ((0, n_chunks * batch_size - n),) + ((0, 0),) * (images.ndim - 1))
+  chunks = padded.reshape(n_chunks, batch_size, *images.shape[1:])
   keys = jax.random.split(key, n_chunks)
   per_example = jax.lax.map(
       lambda args: eval_step(state, as_pixels(args[0]), args[1]), (chunks, keys))
@@ -236,21 +253,21 @@ def evaluate(state, images, key, *, batch_size=1000):
 
 @model_program
 def encode(state, images):
-  """[N, P] images (uint8 or pixels in [0, 1]) -> [N, latent_dim] codes."""
+  """[N, H, W, C] images (uint8 or pixels in [0, 1]) -> [N, latent_dim] codes."""
   inputs = state.objective.to_model(as_pixels(images))
   return state.apply_fn({"params": state.params}, inputs, method="encode")
 
 
 @model_program
 def decode(state, codes):
-  """[N, latent_dim] codes -> [N, P] decoded pixels in [0, 1]."""
+  """[N, latent_dim] codes -> [N, H, W, C] decoded pixels in [0, 1]."""
   outputs = state.apply_fn({"params": state.params}, codes, method="decode")
   return state.objective.to_pixels(outputs)
 
 
 @model_program
 def reconstruct(state, pixels):
-  """[N, P] pixels in [0, 1] (possibly corrupted) -> [N, P] reconstructions in [0, 1]."""
+  """[N, H, W, C] pixels in [0, 1] (possibly corrupted) -> the same of their reconstructions."""
   obj = state.objective
   return obj.to_pixels(state.apply_fn({"params": state.params}, obj.to_model(pixels)))
 
@@ -304,19 +321,19 @@ def _calls(jaxpr, primitive):
 
 
 @functools.lru_cache(maxsize=None)
-def _convolves(apply_fn, treedef, leaf_types, n_pixels):
+def _convolves(apply_fn, treedef, leaf_types, image_shape):
   params = treedef.unflatten([jax.ShapeDtypeStruct(s, d) for s, d in leaf_types])
   forward = jax.make_jaxpr(lambda p, x: apply_fn({"params": p}, x))
-  return _calls(forward(params, jax.ShapeDtypeStruct((1, n_pixels), jnp.float32)).jaxpr,
+  return _calls(forward(params, jax.ShapeDtypeStruct((1, *image_shape), jnp.float32)).jaxpr,
                 "conv_general_dilated")
 
 
-def uses_lax_conv(apply_fn, params, n_pixels):
-  """Whether `apply_fn({"params": params}, x)` on [B, n_pixels] inputs applies
+def uses_lax_conv(apply_fn, params, image_shape):
+  """Whether `apply_fn({"params": params}, x)` on [B, *image_shape] inputs applies
   `lax.conv` (Flax's `nn.Conv` and `nn.ConvTranspose` do, `models.ConvAutoEncoder`
   does not); `params` may be arrays or `jax.ShapeDtypeStruct`s."""
   leaves, treedef = jax.tree.flatten(params)
-  return _convolves(apply_fn, treedef, tuple((x.shape, x.dtype) for x in leaves), n_pixels)
+  return _convolves(apply_fn, treedef, tuple((x.shape, x.dtype) for x in leaves), tuple(image_shape))
 
 
 def run_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None, loop="auto"):
@@ -324,7 +341,7 @@ def run_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None, loo
   which give the same result; "auto" takes the stepwise loop for models that
   apply `lax.conv` on the CPU backend, the fused epoch otherwise."""
   if loop == "auto":
-    convolves = uses_lax_conv(state.apply_fn, state.params, images.shape[1])
+    convolves = uses_lax_conv(state.apply_fn, state.params, images.shape[1:])
     loop = "stepwise" if jax.default_backend() == "cpu" and convolves else "fused"
   epoch_fn = {"fused": train_epoch, "stepwise": train_epoch_stepwise}[loop]
   return epoch_fn(state, images, key, epoch, batch_size=batch_size, batch_sharding=batch_sharding)

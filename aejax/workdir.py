@@ -116,10 +116,11 @@ def read_config(workdir, missing="not a run folder"):
     raise WorkdirError(f"{path}: not a config of an aejax run (experiment {name!r})")
   cls = CONFIGS[name]
   fields = {f.name: f for f in dataclasses.fields(cls)}
-  later = set(config_lib.AEConfig.ADDED_LATER)
-  if isinstance(saved, dict) and set(fields) - set(saved) == later:   # written before they existed
+  groups = config_lib.AEConfig.ADDED_LATER
+  missing = set(fields) - set(saved)
+  if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
     base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
-    saved.update({added: type(fields[added].default)(base[added]) for added in later})  # a sweep's: text
+    saved.update({added: type(fields[added].default)(base[added]) for added in missing})  # a sweep's: text
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
   bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))

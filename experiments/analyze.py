@@ -7,7 +7,7 @@ recomputed from metrics.jsonl; the provenance stays), the pictures and
 report.html. For an unchanged run the metrics equal the training run's. It
 holds the workdir's lock while it works: not beside a run in the same folder.
 """
-from aejax import analysis, cli, data, experiment, workdir as workdir_lib
+from aejax import cli, experiment, pictures, workdir as workdir_lib
 
 
 def analyze(workdir):
@@ -21,9 +21,10 @@ def analyze(workdir):
           f"{records.file(workdir_lib.SUMMARY_FILE)}: of epoch {summary['epochs']}, but the newest "
           f"usable checkpoint is of epoch {epoch}; train again with --resume --workdir {workdir}")
     history = experiment.read_metrics(records.file(workdir_lib.METRICS_FILE), epoch)
-    workdir_lib.check_progress(records.file(analysis.PROGRESS_FILE))
-    dataset = data.load_mnist(cfg.data_source, cfg.data_dir)
+    workdir_lib.check_progress(records.file(pictures.PROGRESS_FILE))
+    dataset = experiment.load_data(cfg)
     print(dataset.describe(), flush=True)
+    experiment.check_shape(cfg, dataset)
     print(f"analysing the checkpoint of epoch {epoch}", flush=True)
     summary.update(experiment.training_summary(dataset, history))
     summary.update(experiment.analyse(workdir, cfg, dataset, state, eval_key, history,

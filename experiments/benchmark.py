@@ -77,8 +77,8 @@ def flops_per_sample(model):
 
 def training_images(n):
   from aejax import data
-  images = data.load_embedded().train_images
-  return np.resize(images, (n, images.shape[1]))
+  images = data.load("embedded").train_images
+  return np.resize(images, (n, *images.shape[1:]))
 
 
 def peak_memory_mib():
@@ -156,7 +156,7 @@ def measure_torch(model, batch, images, epochs):
   model = torch_model(model).to(device)
   opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
   loss_fn = nn.MSELoss()
-  x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).to(device)
+  x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0 * 2 - 1).to(device)
   loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x), batch_size=batch,
                                        shuffle=True, drop_last=True)
 
@@ -203,7 +203,7 @@ def measure_torch_compiled(model, batch, images, epochs):
   device = "cuda" if torch.cuda.is_available() else "cpu"
   model = torch_model(model).to(device)
   opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3), weight_decay=1e-5)
-  x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).to(device)
+  x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0 * 2 - 1).to(device)
   n_steps = len(images) // batch
 
   @torch.compile(mode="reduce-overhead" if device == "cuda" else None)

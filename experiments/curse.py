@@ -2,12 +2,14 @@
 
   python experiments/curse.py                       # about 20 s on 2 CPU cores
   python experiments/curse.py --workdir runs/ae-... # use that run's trained code
+  python experiments/curse.py --data images.npz     # other images (as experiments/ae.py's --data)
 
 For uniform points in [0, 1]^d, the relative contrast (max - min) / min of the
 distances from a query to n points falls towards 0 as d grows: near and far
-neighbours become alike. The same measure is taken in MNIST's 784-d pixel space
-and in the 3-d code space of a trained autoencoder (that of --workdir, or one
-trained here for 20 epochs and not saved). Writes curse.png and curse.json.
+neighbours become alike. The same measure is taken in the images' pixel space
+(784-d for MNIST) and in the 3-d code space of a trained autoencoder (that of
+--workdir, or one trained here for 20 epochs and not saved). Writes curse.png,
+curse.pdf and curse.json into --out (default runs/curse) and says where.
 """
 import json
 import os
@@ -15,7 +17,7 @@ import os
 import jax
 import numpy as np
 
-from aejax import cli, config, data, errors, experiment, metrics, plots, train
+from aejax import cli, config, errors, experiment, metrics, plots, train
 
 DIMS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 784, 1000)
 
@@ -33,8 +35,10 @@ def relative_contrast(points, n_queries=100, seed=0):
 
 def trained_state(workdir, dataset):
   if workdir:
-    return experiment.load_run(workdir)[1], workdir
-  cfg = config.AEConfig(epochs=20)
+    cfg, state, _, _ = experiment.load_run(workdir)
+    experiment.check_shape(cfg, dataset)
+    return state, workdir
+  cfg = config.AEConfig(epochs=20, image_shape="x".join(map(str, dataset.image_shape)))
   state, key, _ = experiment.build(cfg)
   images = jax.device_put(dataset.train_images)
   for epoch in range(cfg.epochs):
@@ -47,14 +51,15 @@ def run(args):
     raise errors.UserError(f"--points must be at least 10, got {args.points}")
   rng = np.random.default_rng(0)
   contrasts = [relative_contrast(rng.random((args.points, d))) for d in DIMS]
-  dataset = data.load_mnist()
+  dataset = experiment.load_data(args)
   print(dataset.describe(), flush=True)
-  pixels = dataset.test_images[: args.points].astype(np.float64) / 255.0
+  pixels = np.asarray(train.as_pixels(dataset.test_images[: args.points]), np.float64)
+  pixels = pixels.reshape(len(pixels), -1)
   state, source = trained_state(args.workdir, dataset)
   codes = np.asarray(train.encode(state, dataset.test_images[: args.points]), np.float64)
-  points = {f"MNIST pixels ({pixels.shape[1]}-d)": (pixels.shape[1], relative_contrast(pixels)),
+  points = {f"{dataset.name} pixels ({pixels.shape[1]}-d)": (pixels.shape[1], relative_contrast(pixels)),
             f"AE codes ({codes.shape[1]}-d, {source})": (codes.shape[1], relative_contrast(codes))}
-  out_dir = args.out or "."
+  out_dir = args.out
   os.makedirs(out_dir, exist_ok=True)
   plots.save(plots.curse(DIMS, contrasts, points), os.path.join(out_dir, "curse.png"))
   result = {"dims": list(DIMS), "uniform_relative_contrast": contrasts,
@@ -65,15 +70,12 @@ def run(args):
     print(f"uniform d={d:<5} (max - min) / min = {c:8.3f}")
   for k, (d, v) in points.items():
     print(f"{k:<52} {v:8.3f}")
+  print(f"wrote curse.png, curse.pdf and curse.json in {out_dir}", flush=True)
   return result
 
 
 def main(argv=None):
-  parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--workdir", help="a training run whose code space to measure")
-  parser.add_argument("--points", type=int, default=1000, help="points per measurement")
-  parser.add_argument("--out", help="folder for curse.png and curse.json (default: here)")
-  return cli.run_guarded(lambda: run(parser.parse_args(argv)))
+  return cli.run_guarded(lambda: run(cli.parse(config.CurseConfig, argv)[0]))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import cli, config, corruptions, data, experiment, losses, pca, train
+from aejax import cli, config, corruptions, experiment, losses, pca, train
 from aejax.errors import UserError
 
 # id (its run folder and --models name): (row name, experiment, settings beyond the shared
@@ -52,10 +52,10 @@ def model_config(zoo, experiment_name, settings, workdir):
 
 def pca_row(summary, dataset, k, clean, noisy):
   tic = time.perf_counter()
-  baseline = pca.fit(dataset.train_images.astype(np.float64) / 255.0, k)
+  baseline = pca.fit(train.as_pixels(dataset.train_images), k)
   seconds = time.perf_counter() - tic
-  denoised = np.clip(baseline.decode(baseline.encode(noisy)), 0, 1)
-  row = {"name": f"PCA, {k} components", **{c: summary["pca_" + c] for c in COLUMNS[:6]}}
+  denoised = np.clip(baseline.decode(baseline.encode(noisy)), 0, 1).reshape(clean.shape)
+  row = {"name": f"PCA, {k} components", **{c: summary.get("pca_" + c) for c in COLUMNS[:6]}}
   row.update(denoised_mse=float(np.mean(np.square(denoised - clean))), seconds=seconds,
              parameters=int(baseline.components.size + baseline.mean.size))
   return row
@@ -63,17 +63,23 @@ def pca_row(summary, dataset, k, clean, noisy):
 
 def model_row(name, summary, state, clean, noisy, seconds):
   denoised = train.reconstruct(state, jnp.asarray(noisy))
-  return {"name": name, **{c: summary[c] for c in COLUMNS[:6]},
+  return {"name": name, **{c: summary.get(c) for c in COLUMNS[:6]},
           "denoised_mse": float(jnp.mean(losses.per_pixel_mse(denoised, jnp.asarray(clean)))),
           "seconds": seconds, "parameters": int(sum(p.size for p in jax.tree.leaves(state.params)))}
+
+
+def cell(value, spec):
+  """A figure as shown in the tables; n/a where it was not measured (no labels)."""
+  return "n/a" if value is None else format(value, spec)
 
 
 def markdown(rows, zoo):
   head = ("| model | test MSE | PSNR (dB) | 5-NN acc. | linear probe | trustworthiness | continuity | "
           "denoised MSE | seconds | parameters |\n" + "| --- " * 10 + "|\n")
   return head + "".join(
-      f"| {r['name']} | {r['test_mse']:.4f} | {r['test_psnr']:.2f} | {r['knn_accuracy']:.3f} | "
-      f"{r['linear_probe_accuracy']:.3f} | {r['trustworthiness']:.3f} | {r['continuity']:.3f} | "
+      f"| {r['name']} | {r['test_mse']:.4f} | {r['test_psnr']:.2f} | {cell(r['knn_accuracy'], '.3f')} | "
+      f"{cell(r['linear_probe_accuracy'], '.3f')} | {cell(r['trustworthiness'], '.3f')} | "
+      f"{cell(r['continuity'], '.3f')} | "
       f"{r['denoised_mse']:.4f} | {r['seconds']:.0f} | {r['parameters']:,} |\n" for r in rows) + (
       f"\n{zoo.latent_dim}-d code, hidden widths {zoo.widths}, {zoo.epochs} epochs (the stacked DAE "
       f"after {zoo.pretrain_epochs} epochs of pretraining per layer), batch {zoo.batch_size}, seed "
@@ -87,7 +93,7 @@ def page(rows, zoo, source, links):
   body = "".join(
       "<tr><td>" + (f'<a href="{esc(links[r["name"]])}">{esc(r["name"])}</a>' if r["name"] in links
                     else esc(r["name"])) + "</td>" +
-      "".join(f"<td>{r[c]:,}</td>" if c == "parameters" else f"<td>{r[c]:.4f}</td>" for c in COLUMNS) +
+      "".join(f"<td>{cell(r[c], ',' if c == 'parameters' else '.4f')}</td>" for c in COLUMNS) +
       "</tr>" for r in rows)
   return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>autoencoder zoo</title>
@@ -127,8 +133,9 @@ def run(zoo):
       raise UserError(f"{workdir}: holds " + ("an earlier zoo; pass --overwrite to replace it" if held <= ours
                       else "files that are not a zoo's") + ", or choose another --workdir")
     shutil.rmtree(workdir)
-  dataset = data.load_mnist(zoo.data_source, zoo.data_dir)
-  clean = dataset.test_images.astype(np.float32) / 255.0
+  dataset = experiment.load_data(zoo)
+  print(dataset.describe(), flush=True)
+  clean = train.as_pixels(dataset.test_images)
   noisy, rows, links = None, [], {}
   for i in ids:
     name, experiment_name, settings = MODELS[i]

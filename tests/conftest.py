@@ -66,3 +66,35 @@ def fake_mnist(folder, n_train=256, n_test=64, gz=False, seed=0):
 @pytest.fixture
 def mnist_dir(tmp_path):
   return fake_mnist(str(tmp_path / "mnist"))
+
+
+def photo_tiles(side=(32, 32), per_photo=40, seed=0):
+  """Real colour images: [2 * per_photo, H, W, 3] uint8 tiles cut at random places from
+  scikit-learn's two sample photographs (china.jpg, flower.jpg), labelled by photograph
+  (0, 1), and the class names."""
+  from sklearn.datasets import load_sample_images  # pylint: disable=import-outside-toplevel
+  photos = load_sample_images().images
+  rng = np.random.default_rng(seed)
+  tiles, labels = [], []
+  for label, photo in enumerate(photos):
+    for _ in range(per_photo):
+      r, c = rng.integers(0, photo.shape[0] - side[0]), rng.integers(0, photo.shape[1] - side[1])
+      tiles.append(photo[r:r + side[0], c:c + side[1]])
+      labels.append(label)
+  order = rng.permutation(len(tiles))
+  return np.stack(tiles)[order], np.array(labels)[order], ("china", "flower")
+
+
+def small_digits():
+  """scikit-learn's 1,797 real 8x8 grey digits as uint8 [N, 8, 8] (0..16 scaled to 0..255), labels."""
+  from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
+  digits = load_digits()
+  return np.round(digits.images * 255 / 16).astype(np.uint8), digits.target
+
+
+def write_tiles_npz(path, side=(16, 24), per_photo=48, n_test=24):
+  """A Keras-convention npz of photo tiles (x_train, y_train, x_test, y_test, class_names)."""
+  images, labels, names = photo_tiles(side, per_photo)
+  np.savez(path, x_train=images[n_test:], y_train=labels[n_test:], x_test=images[:n_test],
+           y_test=labels[:n_test], class_names=np.array(names))
+  return str(path)

@@ -13,7 +13,7 @@ import pytest
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
 
-from aejax import analysis, data, metrics, plots, report, tensorboard_log
+from aejax import analysis, data, metrics, pictures, plots, report, tensorboard_log
 from conftest import fake_mnist
 from test_cli import script
 
@@ -130,18 +130,18 @@ def test_a_run_writes_every_picture_at_its_size_as_png_and_pdf(dae_run):
   workdir, _, figures = dae_run
   assert plots.DPI >= 150
   grid = lambda rows, n, **kw: inches(plots.grid_size(rows, n, figures[kw.pop("name")]["title"], **kw))
-  n_progress = 1 + len(analysis.progress_epochs(3))
+  n_progress = 1 + len(pictures.progress_epochs(3))
   expected = {
       "reconstructions.png": grid(["original", "corrupted", "denoised", "reconstruction"], 10,
                                   name="reconstructions.png"),
-      "progress.png": grid(["original"] + [f"epoch {e}" for e in analysis.progress_epochs(3)], 10,
+      "progress.png": grid(["original"] + [f"epoch {e}" for e in pictures.progress_epochs(3)], 10,
                            name="progress.png"),
       "latent.png": inches(plots.LATENT_SIZES[3]),
       "traversals.png": None,   # its row labels depend on the codes: checked by width below
       "interpolation.png": grid(["decoded"], 12, name="interpolation.png", col_labels=["real"]),
       "curves.png": inches(plots.CURVES_SIZE),
   }
-  assert set(expected) == set(analysis.PICTURES) and n_progress == 4
+  assert set(expected) == set(pictures.PICTURES) and n_progress == 4
   for name, size in expected.items():
     path = os.path.join(workdir, name)
     width, height = png_size(path)
@@ -154,12 +154,12 @@ def test_a_run_writes_every_picture_at_its_size_as_png_and_pdf(dae_run):
     assert png_size(os.path.join(workdir, name))[0] <= plots.COLUMN_WIDTH * plots.DPI + 1, name
   assert sorted(os.listdir(workdir)) == sorted(
       [".lock", "checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz",
-       *analysis.outputs()])
+       *pictures.outputs()])
 
 
 def test_pictures_are_legible_at_print_size_and_titled(dae_run):
   _, summary, figures = dae_run
-  assert set(figures) == set(analysis.PICTURES)
+  assert set(figures) == set(pictures.PICTURES)
   for name, fig in figures.items():
     assert fig["texts"], name
     for text, size, inside in fig["texts"]:
@@ -208,9 +208,9 @@ def test_interpolation_shows_its_two_real_digits(dae_run):
   canvas = figures["interpolation.png"]["images"][0]
   with open(os.path.join(workdir, "config.json")) as f:
     dataset = data.load_mnist("idx", json.load(f)["data_dir"])
-  idx = analysis.grid_indices(dataset.test_labels)
+  idx = pictures.grid_indices(dataset.test_labels)
   tile = lambda c: canvas[:28, c * 30:c * 30 + 28].reshape(-1)
-  pixels = dataset.test_images / 255.0
+  pixels = dataset.test_images.reshape(len(dataset.test_images), -1) / 255.0
   assert np.allclose(tile(0), pixels[idx[0]], atol=1e-6)
   assert np.allclose(tile(11), pixels[idx[1]], atol=1e-6)
   assert not np.allclose(tile(1), pixels[idx[0]], atol=1e-3)   # decoded, not a copy
@@ -236,8 +236,8 @@ def test_report_is_self_contained(dae_run):
   with open(os.path.join(workdir, "report.html")) as f:
     page = f.read()
   assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page, re.I)
-  assert page.count('src="data:image/png;base64,') == len(analysis.PICTURES)
-  assert "<canvas" in page and "digit " in page
+  assert page.count('src="data:image/png;base64,') == len(pictures.PICTURES)
+  assert "<canvas" in page and "test image" in page
   assert f"{summary['knn_accuracy']:.4f}" in page and f"{summary['pca_knn_accuracy']:.4f}" in page
 
 
@@ -286,7 +286,7 @@ def test_report_view_holds_the_run_codes_digits_and_settings(dae_run):
   with open(os.path.join(workdir, "config.json")) as f:
     saved = json.load(f)
   dataset = data.load_mnist("idx", saved["data_dir"])
-  shown = metrics.subset(len(dataset.test_labels), analysis.N_NEIGHBOURHOOD)
+  shown = metrics.subset(len(dataset.test_labels), metrics.N_NEIGHBOURHOOD)
   assert view["label"] == dataset.test_labels[shown].tolist() and view["dims"] == 3
   z, p = np.array(view["z"]), np.array(view["p"])
   centre = np.array(view["centre"])
@@ -300,7 +300,7 @@ def test_report_view_holds_the_run_codes_digits_and_settings(dae_run):
   digits, reconstructions = decode(sprite["images"]), decode(sprite["reconstructions"])
   expected = np.round(dataset.test_images[shown] / 255.0 * 15) * 17
   assert np.array_equal(digits, expected)
-  mse = np.mean((digits / 255.0 - reconstructions / 255.0) ** 2, axis=1)
+  mse = np.mean((digits / 255.0 - reconstructions / 255.0) ** 2, axis=(1, 2, 3))
   assert np.allclose(mse, view["mse"], atol=3e-3) and np.ptp(view["mse"]) > 0
   run_table = page[page.index('<table id="run">'):]
   for field in saved:
@@ -321,7 +321,7 @@ def test_tensorboard_holds_the_run_scalars_images_and_embedding(dae_run):
     logged = events.Scalars(tag)
     assert [e.step for e in logged] == [r["epoch"] for r in records], tag
     assert np.allclose([e.value for e in logged], [r[key] for r in records], rtol=1e-6), tag
-  assert [e.step for e in events.Images("progress")] == analysis.progress_epochs(3)
+  assert [e.step for e in events.Images("progress")] == pictures.progress_epochs(3)
   assert [e.step for e in events.Images("reconstructions")] == [3]
   assert "run/text_summary" in events.Tags()["tensors"]
   with open(os.path.join(board, "projector_config.pbtxt")) as f:
@@ -332,5 +332,5 @@ def test_tensorboard_holds_the_run_scalars_images_and_embedding(dae_run):
   meta = np.genfromtxt(os.path.join(board, folder, "metadata.tsv"), delimiter="\t", names=True)
   _, view = report_view(workdir)
   assert np.allclose(codes, view["z"], atol=1e-3)     # the codes the report shows
-  assert meta["digit"].astype(int).tolist() == view["label"]
+  assert meta["label"].astype(int).tolist() == view["label"]
   assert png_size(os.path.join(board, folder, "sprite.png")) == (8 * 28, 8 * 28)   # 64 digits

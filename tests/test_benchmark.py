@@ -29,7 +29,7 @@ def test_layer_shapes_hold_the_models_weights():
   for spec in (benchmark.REFERENCE, benchmark.DEEP, benchmark.CONV):
     fields = {k: v for k, v in spec.items() if k != "architecture"}
     model = models.ARCHITECTURES[spec["architecture"]](**fields)
-    params = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 784)))["params"]
+    params = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 28, 28, 1)))["params"]
     kernels = sorted(math.prod(layer["kernel"].shape) for layer in params.values())
     assert kernels == sorted(i * o for _, i, o in benchmark.layer_shapes(spec))
 
@@ -45,5 +45,5 @@ def test_flops_per_sample_by_hand():
 
 def test_training_images_repeat_the_real_digits():
   images = benchmark.training_images(9000)
-  assert images.shape == (9000, 784)
+  assert images.shape == (9000, 28, 28, 1)
   assert (images[4000:8000] == images[:4000]).all()

@@ -11,7 +11,7 @@ def make_state(seed):
 
 
 def test_round_trip_restores_params_optimizer_step_and_key(tmp_path):
-  images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (256, 784)), jax.numpy.uint8)
+  images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1)), jax.numpy.uint8)
   state, _ = train.train_epoch(make_state(0), images, jax.random.key(1), 0, batch_size=64)
   mngr = checkpoints.manager(str(tmp_path), max_to_keep=2)
   for epoch in (1, 2, 3):
@@ -26,7 +26,7 @@ def test_round_trip_restores_params_optimizer_step_and_key(tmp_path):
 
 
 def test_exact_resume_of_the_fused_loop(tmp_path):
-  images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (256, 784)), jax.numpy.uint8)
+  images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1)), jax.numpy.uint8)
   key = jax.random.key(3)
   straight = make_state(0)
   for epoch in range(3):

@@ -10,7 +10,8 @@ import types
 
 import pytest
 
-from aejax import analysis, cli, config, data, experiment
+from aejax import cli, config, data, experiment, pictures
+from aejax.data import tfds as tfds_source
 from conftest import ROOT, fake_mnist, write_idx
 
 SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
@@ -41,7 +42,7 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
   assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
   assert sorted(os.listdir(workdir)) == sorted(
       [".lock", "checkpoints", "config.json", "metrics.jsonl", "summary.json", "progress.npz",
-       *analysis.outputs()])
+       *pictures.outputs()])
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = [json.loads(line) for line in f]
   assert [r["epoch"] for r in lines] == [1, 2, 3]
@@ -63,7 +64,8 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
 def test_help_gives_each_flag_one_default():
   text = " ".join(cli.make_parser(config.DAEConfig).format_help().split())
   assert "runs/) (default: None)" not in text and "(default: a new folder under runs/)" in text
-  assert text.count("default:") == len(config.DAEConfig.__dataclass_fields__)
+  flags = [f for f in config.DAEConfig.__dataclass_fields__.values() if not f.metadata.get("derived")]
+  assert text.count("default:") == len(flags) and "--image-shape" not in text
 
 
 def test_help_shows_defaults():
@@ -179,7 +181,7 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(monkeypatch):
 def test_a_partial_tfds_folder_is_not_prepared_and_says_nothing(tmp_path, caplog):
   (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)
   with caplog.at_level(logging.INFO):
-    assert data.tfds_prepared(str(tmp_path)) is False
+    assert tfds_source.prepared("mnist", str(tmp_path)) is False
   assert not [r for r in caplog.records if r.name == "absl"], caplog.text
 
 

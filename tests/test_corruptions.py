@@ -1,45 +1,107 @@
-import chex
+"""Corruptions: their levels on flat [B, P] pixels and codes, whole colour pixels
+hit alike in every channel, and bit-identity of grey images with the flat code
+they replaced."""
+import importlib.util
+import os
+import subprocess
+
 import jax
-import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from aejax import corruptions
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAT_COMMIT = "d13ac6afe94f81d32147c77127af188d8fede9bb"   # the last code on flat [B, 784] pixels
 KEY = jax.random.key(0)
-GRAY = jnp.full((200, 784), 0.5)
+FLAT, COLOUR = (200, 784), (50, 12, 20, 3)      # the shapes of every test, each compiled once
+GRAY = np.full(FLAT, 0.5, np.float32)
+COLOUR_GRAY = np.full(COLOUR, 0.5, np.float32)
+JIT = {name: jax.jit(fn) for name, fn in corruptions.CORRUPTIONS.items()}
+
+
+def flat_module(path, tmp_path):
+  """The module at `path` as of FLAT_COMMIT, imported from a temporary copy."""
+  try:
+    shown = subprocess.run(["git", "show", f"{FLAT_COMMIT}:{path}"], capture_output=True, text=True, cwd=ROOT)
+  except OSError as e:
+    pytest.skip(f"no git to read the flat code of {path}: {e}")
+  if shown.returncode:
+    pytest.skip(f"the flat code of {path} is not in this checkout: {shown.stderr.strip()}")
+  copy = tmp_path / path.replace("/", "_")
+  copy.write_text(shown.stdout)
+  spec = importlib.util.spec_from_file_location(copy.stem, copy)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 def test_gaussian_std_is_level_in_pixel_units_and_clipped():
-  noisy = corruptions.gaussian(KEY, GRAY, 0.1)
-  assert abs(float(jnp.std(noisy - GRAY)) - 0.1) < 0.002
-  assert abs(float(jnp.mean(noisy - GRAY))) < 0.002
-  wide = corruptions.gaussian(KEY, GRAY, 1.0)
+  noisy = np.asarray(JIT["gaussian"](KEY, GRAY, 0.1))
+  assert abs(float(np.std(noisy - GRAY)) - 0.1) < 0.002
+  assert abs(float(np.mean(noisy - GRAY))) < 0.002
+  wide = np.asarray(JIT["gaussian"](KEY, GRAY, 1.0))
   assert float(wide.min()) == 0.0 and float(wide.max()) == 1.0
 
 
 def test_masking_zeroes_a_fraction_level():
-  ones = jnp.ones((200, 784))
-  masked = corruptions.masking(KEY, ones, 0.3)
-  assert abs(float(jnp.mean(masked == 0)) - 0.3) < 0.01
-  assert set(jnp.unique(masked).tolist()) == {0.0, 1.0}
+  masked = np.asarray(JIT["masking"](KEY, np.ones(FLAT, np.float32), 0.3))
+  assert abs(float(np.mean(masked == 0)) - 0.3) < 0.01
+  assert set(np.unique(masked).tolist()) == {0.0, 1.0}
 
 
 def test_salt_and_pepper_hits_a_fraction_half_each_way():
-  noisy = corruptions.salt_and_pepper(KEY, GRAY, 0.4)
+  noisy = np.asarray(JIT["salt_and_pepper"](KEY, GRAY, 0.4))
   hit = noisy != 0.5
-  assert abs(float(jnp.mean(hit)) - 0.4) < 0.01
-  assert abs(float(jnp.mean(noisy[hit] == 1.0)) - 0.5) < 0.01
-  assert set(jnp.unique(noisy).tolist()) == {0.0, 0.5, 1.0}
+  assert abs(float(np.mean(hit)) - 0.4) < 0.01
+  assert abs(float(np.mean(noisy[hit] == 1.0)) - 0.5) < 0.01
+  assert set(np.unique(noisy).tolist()) == {0.0, 0.5, 1.0}
+
+
+def test_gaussian_noise_is_independent_in_every_channel():
+  noise = (np.asarray(JIT["gaussian"](KEY, COLOUR_GRAY, 0.1)) - COLOUR_GRAY).reshape(-1, 3)
+  assert abs(float(noise.std()) - 0.1) < 0.002
+  assert np.abs(np.corrcoef(noise.T) - np.eye(3)).max() < 0.03
+
+
+def test_masking_drops_whole_colour_pixels():
+  image = np.random.default_rng(1).uniform(0.1, 1.0, COLOUR).astype(np.float32)
+  masked = np.asarray(JIT["masking"](KEY, image, 0.3))
+  dropped = masked == 0                                  # [B, H, W, C]
+  assert np.all(dropped == dropped[..., :1])
+  assert abs(float(dropped.mean()) - 0.3) < 0.015
+  np.testing.assert_array_equal(masked[~dropped], image[~dropped])
+
+
+def test_salt_and_pepper_turns_whole_colour_pixels_black_or_white():
+  noisy = np.asarray(JIT["salt_and_pepper"](KEY, COLOUR_GRAY, 0.4))
+  assert np.all(noisy == noisy[..., :1])
+  hit = noisy[..., 0] != 0.5
+  assert abs(float(hit.mean()) - 0.4) < 0.015
+  assert abs(float(np.mean(noisy[..., 0][hit] == 1.0)) - 0.5) < 0.02
 
 
 @pytest.mark.parametrize("name", sorted(corruptions.CORRUPTIONS))
-def test_pure_in_range_and_level_zero_is_identity(name):
-  fn = corruptions.CORRUPTIONS[name]
-  x = jax.random.uniform(jax.random.key(1), (8, 784))
-  chex.assert_trees_all_equal(fn(KEY, x, 0.3), fn(KEY, x, 0.3))
-  out = fn(KEY, x, 0.3)
-  chex.assert_shape(out, x.shape)
+def test_grey_images_give_the_flat_code_s_values_bit_for_bit(name, tmp_path):
+  old = flat_module("aejax/corruptions.py", tmp_path)
+  flat = np.random.default_rng(3).uniform(size=FLAT).astype(np.float32)
+  x = flat.reshape(-1, 28, 28, 1)
+  ours, theirs = JIT[name], jax.jit(old.CORRUPTIONS[name])
+  for key in (KEY, jax.random.key(4)):
+    expected = np.asarray(theirs(key, flat, 0.3))
+    np.testing.assert_array_equal(np.asarray(ours(key, x, 0.3)), expected.reshape(x.shape))
+    np.testing.assert_array_equal(np.asarray(ours(key, flat, 0.3)), expected)
+
+
+@pytest.mark.parametrize("shape", [FLAT, COLOUR])
+@pytest.mark.parametrize("name", sorted(corruptions.CORRUPTIONS))
+def test_pure_in_range_and_level_zero_is_identity(name, shape):
+  fn = JIT[name]
+  x = np.random.default_rng(2).uniform(size=shape).astype(np.float32)
+  out = np.asarray(fn(KEY, x, 0.3))
+  np.testing.assert_array_equal(np.asarray(fn(KEY, x, 0.3)), out)
+  assert out.shape == x.shape and out.dtype == x.dtype
   assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
-  chex.assert_trees_all_close(fn(KEY, x, 0.0), x)
+  np.testing.assert_allclose(np.asarray(fn(KEY, x, 0.0)), x, rtol=1e-6)
   if name != "none":
-    assert not jnp.allclose(fn(KEY, x, 0.3), fn(jax.random.key(2), x, 0.3))
+    assert not np.allclose(np.asarray(fn(jax.random.key(2), x, 0.3)), out)

@@ -143,7 +143,7 @@ mesh = parallel.make_mesh(0, 64)
 state = train.create_train_state(models.AutoEncoder(widths=(32,)), jax.random.key(0),
                                  train.make_optimizer(), corruption="gaussian", noise=0.3)
 state = jax.device_put(state, parallel.replicated(mesh))
-images = jax.device_put(np.random.default_rng(0).integers(0, 256, (512, 784)).astype(np.uint8),
+images = jax.device_put(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)).astype(np.uint8),
                         parallel.replicated(mesh))
 for epoch in range(3):
   state, metrics = train.train_epoch(state, images, jax.random.key(1), epoch, batch_size=64,

@@ -51,7 +51,7 @@ class SigmoidLayer(nn.Module):
 def test_contraction_matches_the_sigmoid_closed_form_and_finite_differences():
   x = jax.random.uniform(jax.random.key(1), (4, 10))
   layer = SigmoidLayer()
-  model = models.AutoEncoder(widths=(16, 8), latent_dim=2, n_pixels=10, activation="sigmoid")
+  model = models.AutoEncoder(widths=(16, 8), latent_dim=2, image_shape=(10,), activation="sigmoid")
   eps = 1e-3
 
   @jax.jit
@@ -92,7 +92,7 @@ def test_gaussian_kl_against_a_monte_carlo_estimate():
   estimate, error = jnp.mean(samples, 0), jnp.std(samples, 0) / np.sqrt(n)
   assert np.all(np.abs(np.asarray(estimate - exact)) < 4 * np.asarray(error)), (estimate, exact, error)
   chex.assert_trees_all_close(variational.gaussian_kl(jnp.zeros((1, 3)), jnp.zeros((1, 3))), jnp.zeros(1))
-  fwd = forward(pixels=jnp.zeros((2, 784)), sown={"mean": (mean,), "log_var": (log_var,)})
+  fwd = forward(pixels=jnp.zeros((2, 28, 28, 1)), sown={"mean": (mean,), "log_var": (log_var,)})
   chex.assert_trees_all_close(variational.kl(fwd), jnp.mean(exact) / 784, rtol=1e-6)
 
 
@@ -105,7 +105,7 @@ def test_loss_is_the_reconstruction_plus_weighted_regularisers():
   model = models.AutoEncoder(widths=(16,), latent_dim=4)
   state = train.create_train_state(model, KEY, optax.adam(1e-3), corruption="masking", noise=0.3,
                                    regularisers={"code_norm": (code_norm, 0.25)})
-  batch = jax.random.uniform(jax.random.key(5), (8, 784))
+  batch = jax.random.uniform(jax.random.key(5), (8, 28, 28, 1))
   key = jax.random.key(6)
 
   @jax.jit
@@ -129,7 +129,7 @@ def test_loss_is_the_reconstruction_plus_weighted_regularisers():
 def test_negative_elbo_by_hand():
   model = models.Gaussian(models.AutoEncoder(widths=(16,), latent_dim=4, output="logits"))
   state = train.create_train_state(model, KEY, optax.adam(1e-3), objective="bce")
-  x = jax.random.uniform(jax.random.key(2), (5, 784))
+  x = jax.random.uniform(jax.random.key(2), (5, 28, 28, 1))
   key = jax.random.key(4)
 
   @jax.jit
@@ -139,7 +139,7 @@ def test_negative_elbo_by_hand():
     z, _ = model.apply({"params": params}, x, method="encode",
                        rngs={"sample": jax.random.split(key, 1)[0]}, mutable="intermediates")
     p = jax.nn.sigmoid(model.apply({"params": params}, z, method="decode"))
-    ce = -jnp.sum(x * jnp.log(p) + (1 - x) * jnp.log(1 - p), axis=-1)
+    ce = -jnp.sum(x * jnp.log(p) + (1 - x) * jnp.log(1 - p), axis=(1, 2, 3))
     kl = 0.5 * jnp.sum(jnp.exp(log_var) + mean ** 2 - 1 - log_var, axis=-1)
     return jnp.mean(ce + kl), z, mean
 
@@ -151,14 +151,14 @@ def test_negative_elbo_by_hand():
 def test_stacked_network_computes_exactly_the_chain_of_its_stages():
   x = jax.random.uniform(jax.random.key(7), (6, 20))
   for objective in (objectives.MSE, objectives.BCE):
-    layers = [stacked.Layer(8, 20, output=objective.output), stacked.Layer(5, 8, output=objective.output),
-              stacked.Layer(2, 5, linear=True, output=objective.output)]
-    deep = models.AutoEncoder(widths=(8, 5), latent_dim=2, n_pixels=20, output=objective.output,
+    layers = [stacked.Layer(8, (20,), output=objective.output), stacked.Layer(5, (8,), output=objective.output),
+              stacked.Layer(2, (5,), linear=True, output=objective.output)]
+    deep = models.AutoEncoder(widths=(8, 5), latent_dim=2, image_shape=(20,), output=objective.output,
                               activation="sigmoid")
 
     @jax.jit
     def chain_and_deep(x):
-      params = [l.init(jax.random.key(i), jnp.zeros((1, l.n_pixels)))["params"] for i, l in enumerate(layers)]
+      params = [l.init(jax.random.key(i), jnp.zeros((1, *l.image_shape)))["params"] for i, l in enumerate(layers)]
       code = x
       for layer, p in zip(layers, params):
         code = layer.apply({"params": p}, objective.to_model(code), method="encode")

@@ -14,7 +14,7 @@ SAME_STEP = textwrap.dedent("""
     import chex, jax, numpy as np
     from aejax import models, parallel, train
     assert jax.device_count() == 4
-    images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (512, 784)), jax.numpy.uint8)
+    images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)), jax.numpy.uint8)
     def run(n):
       mesh = parallel.make_mesh(n, 64)
       state = train.create_train_state(models.AutoEncoder(), jax.random.key(0), train.make_optimizer(),

@@ -57,7 +57,7 @@ def test_outputs(swept):
   workdir, result = swept
   on_disk = json.load(open(os.path.join(workdir, "sweep.json")))
   assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "rotation": [10.0],
-                             "shift": [1.5], "scale": [0.1], "seed": [0, 1]}
+                             "shift": [1.5], "scale": [0.1], "flip": [0.0], "seed": [0, 1]}
   assert on_disk["rows"] == result["rows"] and on_disk["samples_per_s"] > 0
   for key in ("knn_accuracy", "trustworthiness", "continuity", "linear_probe_accuracy",
               "pca_test_mse", "denoising"):

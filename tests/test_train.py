@@ -6,12 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 import aejax
 from aejax import config, corruptions, data, experiment, losses, models, objectives, train
 from aejax.objectives import sparse
 
-BATCH = jax.random.uniform(jax.random.key(42), (32, 784))
+BATCH = jax.random.uniform(jax.random.key(42), (32, 28, 28, 1))
 
 
 def make_state(corruption="none", noise=0.0, objective="mse", seed=0, **model_kw):
@@ -57,10 +58,22 @@ def test_train_step_compiles_once_and_is_importable_from_the_package():
   step = jax.jit(chex.assert_max_traces(train.train_step, n=1))
   state = make_state()
   for i in range(3):
-    batch = jax.random.uniform(jax.random.key(i), (32, 784))
+    batch = jax.random.uniform(jax.random.key(i), (32, 28, 28, 1))
     state, metrics = step(state, batch, jax.random.key(i))
   assert int(state.step) == 3
   assert set(metrics) == {"loss", "mse", "grad_norm", "param_norm"}
+
+
+def test_train_step_refuses_uint8_and_misshapen_batches_in_words():
+  state = make_state()
+  step = jax.jit(train.train_step)
+  uint8 = (255 * BATCH).astype(jnp.uint8)
+  with pytest.raises(ValueError, match="a batch of uint8 values: .*aejax.train.as_pixels"):
+    step(state, uint8, jax.random.key(0))
+  with pytest.raises(ValueError, match=r"a batch of shape \(32, 28, 28\): the model takes \[B, 28, 28, 1\]"):
+    step(state, BATCH[..., 0], jax.random.key(0))
+  _, metrics = step(state, train.as_pixels(uint8), jax.random.key(0))
+  assert 0 < float(metrics["mse"]) < 1
 
 
 @functools.cache
@@ -103,7 +116,7 @@ def test_dae_loss_compares_the_reconstruction_of_the_corrupted_input_with_the_cl
 
 
 def test_loss_falls_on_a_fixed_batch_for_both_objectives():
-  digits = jnp.asarray(data.load_embedded().train_images[:32] / 255.0, jnp.float32)
+  digits = jnp.asarray(data.load("embedded").train_images[:32] / 255.0, jnp.float32)
   # The cross-entropy cannot fall below the entropy of the target pixels.
   inside = jnp.clip(digits, 1e-6, 1 - 1e-6)
   entropy = float(jnp.mean(optax.sigmoid_binary_cross_entropy(jnp.log(inside / (1 - inside)), digits)))
@@ -126,7 +139,7 @@ def test_train_epoch_covers_the_data_and_never_recompiles(monkeypatch):
     return original(*args)
 
   monkeypatch.setattr(train, "train_step", counting)
-  images = (255 * np.random.default_rng(0).random((3 * 61 + 5, 784))).astype(np.uint8)
+  images = (255 * np.random.default_rng(0).random((3 * 61 + 5, 28, 28, 1))).astype(np.uint8)
   state = make_state()
   for epoch in range(3):
     state, metrics = train.train_epoch(state, jnp.asarray(images), jax.random.key(0), epoch, batch_size=61)
@@ -145,7 +158,7 @@ def test_same_keys_give_the_same_epoch_and_other_epochs_differ():
 
 def test_evaluate_handles_a_last_partial_chunk():
   state = make_state("masking", 0.5)
-  images = jax.random.uniform(jax.random.key(1), (250, 784))
+  images = jax.random.uniform(jax.random.key(1), (250, 28, 28, 1))
   means = train.evaluate(state, images, jax.random.key(2), batch_size=100)
   whole = train.evaluate(state, images, jax.random.key(2), batch_size=250)
   chex.assert_trees_all_close(means["mse"], whole["mse"], rtol=1e-5)  # no corruption in "mse"
@@ -163,16 +176,16 @@ class TinyAE(nn.Module):
 
   @nn.compact
   def encode(self, x):
-    return nn.Dense(8, name="enc")(x)
+    return nn.Dense(8, name="enc")(x.reshape(x.shape[0], -1))
 
   @nn.compact
   def decode(self, z):
-    return jnp.tanh(nn.Dense(784, name="dec")(z))
+    return jnp.tanh(nn.Dense(784, name="dec")(z)).reshape(z.shape[0], 28, 28, 1)
 
 
 def test_train_step_works_with_a_users_own_module():
   state = train.create_train_state(TinyAE(), jax.random.key(0), optax.adam(1e-2), corruption="gaussian",
-                                   noise=0.2)
+                                   noise=0.2, image_shape=(28, 28, 1))
   step = jax.jit(train.train_step)
   losses_seen = []
   for i in range(30):
@@ -212,7 +225,7 @@ def test_models_differing_only_in_hparams_train_together_under_vmap():
 
 
 def test_sparse_and_contractive_variants_learn_under_a_corruption():
-  digits = jnp.asarray(data.load_embedded().train_images[:64] / 255.0, jnp.float32)
+  digits = jnp.asarray(data.load("embedded").train_images[:64] / 255.0, jnp.float32)
   # (The VAE and the stacked DAE learn in tests/test_variants.py, the DAE everywhere.)
   for cfg in (config.SparseConfig(widths="32", activation="sigmoid", sparsity=0.01, corruption="masking", noise=0.2),
               config.ContractiveConfig(widths="32", corruption="salt_and_pepper", noise=0.1)):

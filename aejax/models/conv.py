@@ -1,5 +1,6 @@
-"""Convolutional autoencoder: strided convolutions down to 7x7, a dense code, and
-strided transposed convolutions back to 28x28x1.
+"""Convolutional autoencoder: strided convolutions down to a small grid (7x7 for
+MNIST), a dense code, and strided transposed convolutions back to the image's
+H x W x C (`ConvAutoEncoder`, which pads and crops sides that do not halve).
 
 The convolutions are matrix products over shifted views of the image (im2col),
 not `lax.conv`: XLA's CPU backend runs `lax.conv` and its gradients 10 to 20 times
@@ -22,7 +23,7 @@ import jax.numpy as jnp
 from jax import lax
 from flax.linen.dtypes import promote_dtype
 
-from aejax.models.mlp import ACTIVATIONS, MNIST_PIXELS
+from aejax.models.mlp import ACTIVATIONS, MNIST_SHAPE, check_images
 
 
 def same_padding(size, kernel_size, stride):
@@ -168,20 +169,31 @@ class StridedConv(nn.Module):
 
 
 class ConvAutoEncoder(nn.Module):
-  """Convolutional encoder (ReLU or `activation`, linear code) and the mirrored decoder.
+  """Convolutional encoder (ReLU or `activation`, linear code) and the mirrored decoder,
+  for images of `image_shape` (H, W, C): any sides, square or not, any channels.
 
-  Encoder: the 28x28x1 image, a 3x3 convolution of stride 2 to 14x14x32, another
-  to 7x7x64, the dense `widths` (256), the code. Decoder: dense reversed `widths`
-  and 7*7*64, transposed convolutions of stride 2 to 14x14x32 and 28x28x1, then
-  "tanh" or "logits" as `output` says. `channels` are the convolutions' channels
-  (each halves the side, which must divide by 2 ** len(channels));
-  `kernel_size` their k x k; `lax_conv` computes them with `lax.conv` (the same
-  function, slower on CPU: `train.run_epoch` then steps from Python). `dtype` is
-  the compute dtype; parameters float32.
+  With the defaults on MNIST: the 28x28x1 image, a 3x3 convolution of stride 2 to
+  14x14x32, another to 7x7x64, the dense `widths` (256), the code; decoder: dense
+  reversed `widths` and 7*7*64, transposed convolutions of stride 2 to 14x14x32
+  and 28x28x1, then "tanh" or "logits" as `output` says. `channels` are the
+  convolutions' channels, each of stride 2 (halving the sides); `kernel_size`
+  their k x k; the last transposed convolution has C channels.
+
+  Pad and crop: with n = len(channels), the encoder pads the image with zeros (in
+  model units) at the bottom and the right up to H' x W', the next multiples of
+  2 ** n, so the convolutions reach the inner grid (H' / 2 ** n, W' / 2 ** n)
+  exactly; the decoder's transposed convolutions return to H' x W', and it crops
+  their output to the top-left H x W. Nothing is padded when 2 ** n divides both
+  sides (MNIST with the default two convolutions). The encoder's hidden
+  activations are sown at the padded sizes.
+
+  `lax_conv` computes the convolutions with `lax.conv` (the same function, slower
+  on CPU: `train.run_epoch` then steps from Python). `dtype` is the compute dtype;
+  parameters float32.
   """
   widths: Sequence[int] = (256,)
   latent_dim: int = 3
-  n_pixels: int = MNIST_PIXELS
+  image_shape: Sequence[int] = MNIST_SHAPE
   output: str = "tanh"
   dtype: jnp.dtype = jnp.float32
   channels: Sequence[int] = (32, 64)
@@ -190,12 +202,14 @@ class ConvAutoEncoder(nn.Module):
   activation: str = "relu"
 
   def setup(self):
-    side = math.isqrt(self.n_pixels)
-    if side * side != self.n_pixels or side % 2 ** len(self.channels):
-      raise ValueError(f"ConvAutoEncoder: {self.n_pixels} pixels are not a square image whose "
-                       f"side divides by 2 ** {len(self.channels)}")
-    self.side = side
-    self.inner = side // 2 ** len(self.channels)
+    if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+      raise ValueError(f"ConvAutoEncoder: image_shape {tuple(self.image_shape)} is not (H, W, C) "
+                       "of positive sizes")
+    if not self.channels:
+      raise ValueError("ConvAutoEncoder: channels is empty; it needs at least one convolution")
+    factor = 2 ** len(self.channels)
+    self.inner = tuple(-(-n // factor) for n in self.image_shape[:2])
+    self.padded = tuple(factor * n for n in self.inner)
     dense = lambda n, name: nn.Dense(n, dtype=self.dtype, param_dtype=jnp.float32, name=name)
     conv = lambda n, transpose, name: StridedConv(n, self.kernel_size, 2, transpose, self.dtype,
                                                   self.lax_conv, name=name)
@@ -203,9 +217,9 @@ class ConvAutoEncoder(nn.Module):
     self.encoder_layers = [dense(w, f"enc_{i}") for i, w in enumerate(self.widths)]
     self.code_layer = dense(self.latent_dim, "code")
     self.decoder_layers = [dense(w, f"dec_{i}") for i, w in enumerate(reversed(self.widths))]
-    self.unflatten_layer = dense(self.inner * self.inner * self.channels[-1], "dec_grid")
-    self.deconv_layers = [conv(c, True, f"deconv_{i}")
-                          for i, c in enumerate(list(reversed(self.channels[:-1])) + [1])]
+    self.unflatten_layer = dense(math.prod(self.inner) * self.channels[-1], "dec_grid")
+    self.deconv_layers = [conv(c, True, f"deconv_{i}") for i, c in
+                          enumerate(list(reversed(self.channels[:-1])) + [self.image_shape[2]])]
 
   def hidden(self, x):
     """A hidden activation (`activation`), recorded as [B, units] in "intermediates"/"hidden"."""
@@ -214,8 +228,11 @@ class ConvAutoEncoder(nn.Module):
     return x
 
   def encode(self, x):
-    """[B, n_pixels] model-space pixels -> [B, latent_dim] float32 codes."""
-    x = x.reshape(x.shape[0], self.side, self.side, 1)
+    """[B, H, W, C] model-space pixels -> [B, latent_dim] float32 codes."""
+    check_images(x, self.image_shape, type(self).__name__)
+    (h, w), (ph, pw) = self.image_shape[:2], self.padded
+    if (ph, pw) != (h, w):
+      x = jnp.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)))
     for layer in self.conv_layers:
       x = self.hidden(layer(x))
     x = x.reshape(x.shape[0], -1)
@@ -224,13 +241,14 @@ class ConvAutoEncoder(nn.Module):
     return self.code_layer(x).astype(jnp.float32)
 
   def decode(self, z):
-    """[B, latent_dim] codes -> [B, n_pixels] float32 outputs (tanh values or logits)."""
+    """[B, latent_dim] codes -> [B, H, W, C] float32 outputs (tanh values or logits)."""
     for layer in self.decoder_layers:
       z = ACTIVATIONS[self.activation](layer(z))
-    z = ACTIVATIONS[self.activation](self.unflatten_layer(z)).reshape(z.shape[0], self.inner, self.inner, -1)
+    z = ACTIVATIONS[self.activation](self.unflatten_layer(z)).reshape(z.shape[0], *self.inner, -1)
     for layer in self.deconv_layers[:-1]:
       z = ACTIVATIONS[self.activation](layer(z))
-    y = self.deconv_layers[-1](z).reshape(z.shape[0], -1).astype(jnp.float32)
+    h, w = self.image_shape[:2]
+    y = self.deconv_layers[-1](z)[:, :h, :w].astype(jnp.float32)
     return jnp.tanh(y) if self.output == "tanh" else y
 
   def __call__(self, x):

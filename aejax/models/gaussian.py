@@ -21,15 +21,16 @@ class Gaussian(nn.Module):
     return self.base.latent_dim // 2
 
   @property
-  def n_pixels(self):
-    return self.base.n_pixels
+  def image_shape(self):
+    """(H, W, C) of the base's images."""
+    return self.base.image_shape
 
   @property
   def output(self):
     return self.base.output
 
   def encode(self, x):
-    """[B, P] model-space pixels -> [B, latent_dim] float32 codes (the mean, or a draw)."""
+    """[B, H, W, C] model-space pixels -> [B, latent_dim] float32 codes (the mean, or a draw)."""
     mean, log_var = jnp.split(self.base.encode(x).astype(jnp.float32), 2, axis=-1)
     self.sow("intermediates", "mean", mean)
     self.sow("intermediates", "log_var", log_var)
@@ -38,7 +39,7 @@ class Gaussian(nn.Module):
     return mean + jnp.exp(0.5 * log_var) * jax.random.normal(self.make_rng("sample"), mean.shape)
 
   def decode(self, z):
-    """[B, latent_dim] codes -> [B, P] float32 outputs of the base's decoder."""
+    """[B, latent_dim] codes -> [B, H, W, C] float32 outputs of the base's decoder."""
     return self.base.decode(z)
 
   def __call__(self, x):

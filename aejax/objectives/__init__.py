@@ -31,11 +31,11 @@ __all__ = ["BCE", "MSE", "OBJECTIVES", "Forward", "Objective", "find", "loss"]
 class Forward:
   """What one training step computed, for the regularisers to see.
 
-  pixels: [B, P] clean pixels in [0, 1]; corrupted: [B, P] the encoder's input
+  pixels: [B, H, W, C] clean pixels in [0, 1]; corrupted: [B, H, W, C] the encoder's input
   in [0, 1] pixel units (`pixels` when there is no corruption); code: [B, d] the
   code that was decoded (a draw from q(z|x~) for a Gaussian encoder); outputs:
-  [B, P] the decoder's outputs in the objective's units; sown: the
-  `intermediates` the model sowed in `encode` (see `find`); encoder: [N, P]
+  [B, H, W, C] the decoder's outputs in the objective's units; sown: the
+  `intermediates` the model sowed in `encode` (see `find`); encoder: [N, H, W, C]
   pixels in [0, 1] -> [N, d] codes, deterministic (the mean of a Gaussian
   encoder), a function of the parameters being trained, for Jacobians; key: a
   key for the regulariser's own randomness, unused by the corruption and the
@@ -73,7 +73,7 @@ def find(sown, name):
 
 
 def loss(apply_fn, objective, corruption, regularisers, hparams, params, batch, key):
-  """(scalar loss, metrics) of `params` on `batch` ([B, P] clean pixels in [0, 1]).
+  """(scalar loss, metrics) of `params` on `batch` ([B, H, W, C] clean pixels in [0, 1]).
 
   apply_fn: a Flax `apply` of a module with `encode` and `decode`; objective: a
   reconstruction term (`OBJECTIVES`); corruption: (key, pixels, level) -> pixels;

@@ -13,8 +13,10 @@ import jax.numpy as jnp
 
 
 def jacobian_sq_norms(encoder, pixels):
-  """||J_h(x_b)||_F^2 of `encoder` ([N, P] -> [N, d]) at each row of `pixels`: [N]."""
-  jac = jax.jacrev(lambda x: jnp.sum(encoder(x), axis=0))(pixels)   # [d, N, P]
+  """||J_h(x_b)||_F^2 of `encoder` ([N, ...] -> [N, d]) at each of `pixels` ([N, H, W, C]
+  or [N, P]): [N]."""
+  jac = jax.jacrev(lambda x: jnp.sum(encoder(x), axis=0))(pixels)   # [d, N, ...]
+  jac = jac.reshape(jac.shape[0], jac.shape[1], -1)
   return jnp.sum(jnp.square(jac.astype(jnp.float32)), axis=(0, 2))
 
 

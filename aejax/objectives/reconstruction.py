@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from aejax.losses import per_example
+
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
@@ -24,13 +26,13 @@ class Objective:
 
 
 def _mse_per_example(outputs, pixels):
-  """Squared error in [-1, 1] units, averaged over pixels (PyTorch's MSELoss per example)."""
-  return jnp.mean(jnp.square(outputs - (2.0 * pixels - 1.0)), axis=-1)
+  """Squared error in [-1, 1] units, averaged over pixel values (PyTorch's MSELoss per example): [B]."""
+  return jnp.mean(per_example(jnp.square(outputs - (2.0 * pixels - 1.0))), axis=-1)
 
 
 def _bce_per_example(logits, pixels):
-  """Sigmoid cross-entropy of logits against [0, 1] pixels, averaged over pixels (nats)."""
-  return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, pixels), axis=-1)
+  """Sigmoid cross-entropy of logits against [0, 1] pixels, averaged over pixel values (nats): [B]."""
+  return jnp.mean(per_example(optax.sigmoid_binary_cross_entropy(logits, pixels)), axis=-1)
 
 
 MSE = Objective(

@@ -8,12 +8,14 @@ the number of pixels P; `negative_elbo` reports it per image, in nats, summed ov
 the pixels as the literature does.
 """
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from aejax import objectives
+from aejax.losses import per_example
 
 
 def gaussian_kl(mean, log_var):
@@ -33,18 +35,19 @@ def posterior(sown):
 def kl(forward):
   """KL(q(z|x~) || N(0, I)) in nats per pixel: mean over the batch of the KL of
   each code, divided by the number of pixels."""
-  return jnp.mean(gaussian_kl(*posterior(forward.sown))) / forward.pixels.shape[-1]
+  return jnp.mean(gaussian_kl(*posterior(forward.sown))) / math.prod(forward.pixels.shape[1:])
 
 
 @functools.partial(jax.jit, static_argnames=("batch_size",))
 def negative_elbo(state, pixels, key, *, batch_size=1000):
   """-ELBO of a Gaussian-encoder model with a cross-entropy decoder, in nats per
-  image: the mean over `pixels` ([N, P] in [0, 1]) of the sigmoid cross-entropy
-  of the decoded logits summed over the P pixels, one draw of z each, plus
+  image: the mean over `pixels` ([N, H, W, C] in [0, 1]) of the sigmoid cross-entropy
+  of the decoded logits summed over every pixel value, one draw of z each, plus
   KL(q(z|x) || N(0, I)). Chunks of `batch_size`."""
   n = pixels.shape[0]
   n_chunks = -(-n // batch_size)
-  chunks = jnp.pad(pixels, ((0, n_chunks * batch_size - n), (0, 0))).reshape(n_chunks, batch_size, -1)
+  chunks = jnp.pad(pixels, ((0, n_chunks * batch_size - n),) + ((0, 0),) * (pixels.ndim - 1))
+  chunks = chunks.reshape(n_chunks, batch_size, *pixels.shape[1:])
 
   def one(args):
     x, k = args
@@ -52,7 +55,7 @@ def negative_elbo(state, pixels, key, *, batch_size=1000):
     code, sown = state.apply_fn(variables, x, method="encode", rngs={"sample": k},
                                 mutable="intermediates")
     logits = state.apply_fn(variables, code, method="decode")
-    return (jnp.sum(optax.sigmoid_binary_cross_entropy(logits, x), axis=-1)
+    return (jnp.sum(per_example(optax.sigmoid_binary_cross_entropy(logits, x)), axis=-1)
             + gaussian_kl(*posterior(sown["intermediates"])))
 
   per_image = jax.lax.map(one, (chunks, jax.random.split(key, n_chunks))).reshape(-1)

@@ -1,0 +1,114 @@
+"""The scripts end to end on real images other than MNIST's: colour, non-square
+photo tiles in a .npz, PNG class folders, a TFDS dataset prepared here; resume and
+analysis check the data's shape against the run's."""
+import json
+import os
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from aejax import config, experiment
+from conftest import photo_tiles, write_tiles_npz
+from test_cli import script
+from test_data import Tiles, write_pngs
+from test_workdir import one_line_error
+
+TINY = ["--batch-size", "16", "--widths", "16", "--eval-every", "0", "--checkpoint-every", "0"]
+
+
+@pytest.fixture(scope="module")
+def tiles(tmp_path_factory):
+  """A .npz of 72 training and 24 test 16x24x3 tiles of two photographs."""
+  return write_tiles_npz(tmp_path_factory.mktemp("tiles") / "tiles.npz")
+
+
+def call(capsys, name, argv):
+  try:
+    script(name)(argv)
+    code = 0
+  except SystemExit as e:
+    code = e.code
+  out, err = capsys.readouterr()
+  return code, out, err
+
+
+def png_shape(path):
+  with PIL.Image.open(path) as image:
+    return image.size, image.mode
+
+
+def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
+  workdir = str(tmp_path / "conv")
+  code, out, err = call(capsys, "dae", ["--data", tiles, "--architecture", "conv", "--latent-dim", "4",
+                                        "--channels", "8,16", "--epochs", "2", "--workdir", workdir,
+                                        *TINY])
+  assert code == 0, err
+  assert f"data: npz:{tiles}, 72 train and 24 test examples, 16x24x3 colour, 2 classes (china, flower)" in out
+  with open(os.path.join(workdir, "config.json")) as f:
+    saved = json.load(f)
+  assert saved["image_shape"] == "16x24x3" and saved["data"] == tiles
+  with open(os.path.join(workdir, "summary.json")) as f:
+    summary = json.load(f)
+  assert summary["image_shape"] == [16, 24, 3] and 0 <= summary["knn_accuracy"] <= 1
+  for name in ("reconstructions.png", "latent.png", "traversals.png", "interpolation.png", "progress.png"):
+    assert png_shape(os.path.join(workdir, name))[1] in ("RGB", "RGBA"), name
+  with open(os.path.join(workdir, "report.html")) as f:
+    page = f.read()
+  assert "china" in page and "flower" in page
+  # Resumed and analysed again with the same data; refused with images of another shape.
+  code, _, err = call(capsys, "dae", ["--workdir", workdir, "--resume", "--epochs", "3", "--no-analysis"])
+  assert code == 0, err
+  other = str(tmp_path / "other.npz")
+  images, labels, _ = photo_tiles((16, 16), 10)
+  np.savez(other, x_train=images, y_train=labels, x_test=images, y_test=labels)
+  saved["data"] = other
+  with open(os.path.join(workdir, "config.json"), "w") as f:
+    json.dump(saved, f)
+  for name, argv in (("analyze", [workdir]), ("dae", ["--workdir", workdir, "--resume", "--epochs", "4"])):
+    code, _, err = call(capsys, name, argv)
+    assert one_line_error(code, err, f"npz:{other} holds 16x16x3 images, but the run in {workdir} "
+                          "was trained on 16x24x3 images"), err
+  assert os.path.isfile(os.path.join(workdir, "report.html"))
+
+
+def test_every_variant_a_sweep_and_a_zoo_train_on_colour_tiles(capsys, tmp_path, tiles):
+  for name, extra in (("ae", ["--validation-fraction", "0.25"]), ("vae", []),
+                      ("sparse", ["--corruption", "masking", "--noise", "0.2"]),
+                      ("contractive", ["--augmentation", "affine", "--flip", "0.5"])):
+    workdir = str(tmp_path / name)
+    code, _, err = call(capsys, name, ["--data", tiles, "--epochs", "2", "--workdir", workdir,
+                                       "--no-analysis", "--latent-dim", "4", *TINY, *extra])
+    assert code == 0, (name, err)
+    with open(os.path.join(workdir, "summary.json")) as f:
+      summary = json.load(f)
+    assert np.isfinite(summary["test_mse"]) and summary["image_shape"] == [16, 24, 3], name
+  assert summary["n_train"] == 72 and "validation_mse" not in summary
+  with open(os.path.join(tmp_path, "ae", "summary.json")) as f:
+    summary = json.load(f)
+  assert summary["n_train"] == 54 and summary["n_validation"] == 18 and 0 < summary["validation_mse"] < 1
+  code, out, err = call(capsys, "sweep", ["--data", tiles, "--epochs", "1", "--noise", "0.1,0.3",
+                                          "--workdir", str(tmp_path / "sweep"), "--no-analysis", *TINY])
+  assert code == 0, err
+  code, out, err = call(capsys, "compare", [str(tmp_path / "ae"), str(tmp_path / "vae"),
+                                            "--out", str(tmp_path / "compared")])
+  assert code == 0, err
+
+
+def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
+  images, labels, names = photo_tiles((12, 10), 40)
+  write_pngs(str(tmp_path / "photos"), images, labels, names)
+  workdir = str(tmp_path / "folder")
+  code, out, err = call(capsys, "ae", ["--data", str(tmp_path / "photos"), "--epochs", "1",
+                                       "--workdir", workdir, *TINY])
+  assert code == 0, err
+  assert "2 classes (china, flower)" in out
+  with open(os.path.join(workdir, "report.html")) as f:
+    page = f.read()
+  assert "china" in page and "flower" in page
+  folder = str(tmp_path / "tfds")
+  Tiles(data_dir=folder, file_format="array_record").download_and_prepare()
+  code, out, err = call(capsys, "ae", ["--data", "tiles", "--data-dir", folder, "--epochs", "1",
+                                       "--workdir", str(tmp_path / "tfds_run"), "--no-analysis", *TINY])
+  assert code == 0, err
+  assert "data: tfds:tiles, 20 train and 10 test examples, 12x10x3 colour" in out
