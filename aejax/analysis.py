@@ -36,6 +36,7 @@ def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
   if dataset.labelled:
     out["knn_accuracy"] = metrics.knn_accuracy(train_codes, dataset.train_labels, test_codes,
                                                dataset.test_labels, k=5)
+  if dataset.labelled and len(np.unique(dataset.train_labels)) > 1:
     out["linear_probe_accuracy"] = metrics.linear_probe_accuracy(
         train_codes, dataset.train_labels, test_codes, dataset.test_labels)
   if len(near) > 2 * metrics.NEIGHBOURS:
@@ -47,6 +48,8 @@ def code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels):
 def notes(dataset):
   """What the analysis of `dataset` leaves out, and why."""
   out = [UNLABELLED] if not dataset.labelled else []
+  if dataset.labelled and len(np.unique(dataset.train_labels)) < 2:
+    out.append("one class in the training split: the linear probe is not measured")
   if len(dataset.test_images) <= 2 * metrics.NEIGHBOURS:
     out.append(f"{len(dataset.test_images)} test images: trustworthiness and continuity need "
                f"more than {2 * metrics.NEIGHBOURS}")

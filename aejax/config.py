@@ -207,6 +207,12 @@ class AEConfig(DataConfig):
     for name, top in AUGMENTATION_RANGES.items():
       if not 0.0 <= getattr(self, name) <= top:
         raise ConfigError(f"--{name} must be in [0, {top:g}], got {getattr(self, name)}")
+    try:
+      dims = self.image_dims
+      if len(dims) != 3 or min(dims) < 1 or dims[2] not in (1, 3):
+        raise ValueError
+    except ValueError:
+      raise ConfigError(f"image_shape must be HxWxC with C 1 or 3, got {self.image_shape!r}") from None
     if self.resume and not self.workdir:
       raise ConfigError("--resume needs --workdir")
     if self.resume and self.overwrite:

@@ -337,7 +337,8 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
   the aggregate samples per second of all models."""
   config, records, mngr = run.config, run.records, run.checkpoints
   grid_pixels = train.as_pixels(jax.device_put(
-      run.dataset.test_images[pictures.grid_indices(run.dataset.test_labels)],
+      run.dataset.test_images[pictures.grid_indices(run.dataset.test_labels,
+                                                    len(run.dataset.test_images))],
       parallel.replicated(run.mesh)))
   progress_epochs = set(pictures.progress_epochs(config.epochs))
   n_steps = len(run.dataset.train_images) // config.batch_size

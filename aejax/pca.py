@@ -23,8 +23,9 @@ class PCA:
 def fit(pixels, k, seed=0):
   """PCA of [N, ...] float data (flattened to [N, P]) with its k leading components:
   an exact float64 SVD when a float64 copy of the data takes at most EXACT_BYTES,
-  else a randomized SVD (Halko et al. 2011; seeded) of the float32 data, with no
-  float64 copy of it."""
+  else a randomized SVD (Halko et al. 2011; seeded) of the float32 data, whose
+  mean and components stay float32, so that neither it nor `encode` makes a float64
+  copy of the data."""
   x = np.reshape(pixels, (len(pixels), -1))
   if x.size * 8 <= EXACT_BYTES:
     x = np.asarray(x, np.float64)
@@ -32,7 +33,6 @@ def fit(pixels, k, seed=0):
     _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
     return PCA(mean, vt[:k])
   from sklearn.utils.extmath import randomized_svd  # pylint: disable=import-outside-toplevel
-  mean = x.mean(axis=0, dtype=np.float64)
-  _, _, vt = randomized_svd(np.asarray(x, np.float32) - mean.astype(np.float32), k, n_iter=7,
-                            random_state=seed)
-  return PCA(mean, vt.astype(np.float64))
+  mean = x.mean(axis=0, dtype=np.float64).astype(np.float32)
+  _, _, vt = randomized_svd(np.asarray(x, np.float32) - mean, k, n_iter=7, random_state=seed)
+  return PCA(mean, vt.astype(np.float32))

@@ -146,10 +146,20 @@ def write(workdir, config, result):
   write_html(os.path.join(workdir, HTML_FILE), config, result, pictures)
 
 
+def chosen_by(rows):
+  """The figure that picks a sweep's best row: the validation split's denoised
+  per-pixel MSE when the sweep held one out (--validation-fraction), else the test split's."""
+  return "validation_denoised_mse" if "validation_denoised_mse" in rows[0] else "denoised_mse"
+
+
 def headline(result, workdir):
-  """The last line a sweep prints."""
-  best = min(result["rows"], key=lambda r: r.get("denoised_mse", r["test_mse"]))
+  """The last line a sweep prints: the best row by `chosen_by`, and its test figure."""
+  rows = result["rows"]
+  key = chosen_by(rows)
+  best = min(rows, key=lambda r: r[key])
   settings = ", ".join(f"{k} {best[k]:g}" for k in result["axes"])
-  return (f"{len(result['rows'])} models, {result['samples_per_s']:.0f} training samples/s together; "
-          f"lowest denoised per-pixel MSE {best.get('denoised_mse', best['test_mse']):.5f} ([0, 1] "
-          f"units) at {settings}; report: {os.path.join(workdir, HTML_FILE)}")
+  chosen = (f"lowest validation denoised per-pixel MSE {best[key]:.5f} at {settings} (test "
+            f"{best['denoised_mse']:.5f})" if key != "denoised_mse" else
+            f"lowest denoised per-pixel MSE {best[key]:.5f} at {settings}")
+  return (f"{len(rows)} models, {result['samples_per_s']:.0f} training samples/s together; "
+          f"{chosen} ([0, 1] units); report: {os.path.join(workdir, HTML_FILE)}")

@@ -9,6 +9,7 @@ new folder runs/compare-<date>-<time>). A run that has not finished (no
 summary.json) shows its curves and no results.
 """
 import base64
+import dataclasses
 import html
 import json
 import os
@@ -52,6 +53,10 @@ def read_run(workdir):
   for name in ("corruption", "noise"):  # class constants of a plain AE, not saved
     if name not in config and hasattr(defaults, name):
       config[name] = getattr(defaults, name)
+  if defaults is not None:   # settings added after the run was written: what that version did
+    added = {n for group in defaults.ADDED_LATER for n in group}
+    config.update({f.name: f.default for f in dataclasses.fields(defaults)
+                   if f.name in added and f.name not in config})
   summary_path = os.path.join(workdir, "summary.json")
   summary = _read_json(summary_path, "a run's summary") if os.path.isfile(summary_path) else {}
   try:

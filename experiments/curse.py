@@ -23,9 +23,10 @@ DIMS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 784, 1000)
 
 
 def relative_contrast(points, n_queries=100, seed=0):
-  """Median over queries (drawn from `points`) of (max - min) / min of the
-  distances from the query to every other point."""
+  """Median over queries (up to `n_queries` drawn from `points`) of (max - min) / min
+  of the distances from the query to every other point."""
   rng = np.random.default_rng(seed)
+  n_queries = min(n_queries, len(points))
   queries = rng.choice(len(points), n_queries, replace=False)
   d = np.sqrt(metrics.squared_distances(points[queries], points))
   d[np.arange(n_queries), queries] = np.nan
@@ -53,6 +54,10 @@ def run(args):
   contrasts = [relative_contrast(rng.random((args.points, d))) for d in DIMS]
   dataset = experiment.load_data(args)
   print(dataset.describe(), flush=True)
+  if len(dataset.test_images) < 10 or (not args.workdir and len(dataset.train_images) < 128):
+    raise errors.UserError(f"{dataset.source}: {len(dataset.test_images)} test and "
+                           f"{len(dataset.train_images)} training images; curse.py needs at least 10 "
+                           "test images, and 128 training images to train its autoencoder")
   pixels = np.asarray(train.as_pixels(dataset.test_images[: args.points]), np.float64)
   pixels = pixels.reshape(len(pixels), -1)
   state, source = trained_state(args.workdir, dataset)

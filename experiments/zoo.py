@@ -124,6 +124,8 @@ def run(zoo):
   for i in ids:   # every flag checked before anything is written
     model_config(zoo, MODELS[i][1], MODELS[i][2], None).check()
   workdir = zoo.workdir or experiment.new_workdir("zoo")
+  dataset = experiment.load_data(zoo)   # bad data ends the zoo before an earlier one is replaced
+  print(dataset.describe(), flush=True)
   if os.path.exists(workdir) and not os.path.isdir(workdir):
     raise UserError(f"--workdir {workdir}: not a folder")
   held = set(os.listdir(workdir)) if os.path.isdir(workdir) else set()
@@ -133,8 +135,6 @@ def run(zoo):
       raise UserError(f"{workdir}: holds " + ("an earlier zoo; pass --overwrite to replace it" if held <= ours
                       else "files that are not a zoo's") + ", or choose another --workdir")
     shutil.rmtree(workdir)
-  dataset = experiment.load_data(zoo)
-  print(dataset.describe(), flush=True)
   clean = train.as_pixels(dataset.test_images)
   noisy, rows, links = None, [], {}
   for i in ids:

@@ -270,3 +270,32 @@ def test_every_kind_of_bad_data_is_one_named_error(tmp_path):
       data.load(spec)
     assert "\n" not in str(e.value), spec
   assert zipfile.is_zipfile(str(tmp_path / "whole.npz"))
+
+
+def test_binary_and_sixteen_bit_images_labels_and_names_are_read_as_meant(tmp_path):
+  x = np.arange(2 * 4 * 4).reshape(2, 4, 4) % 2
+  for binary in (x.astype(bool), x.astype(np.uint8)):   # 0/1 as TFDS binarized_mnist stores them
+    np.savez(tmp_path / "binary.npz", x_train=binary, x_test=binary)
+    assert set(np.unique(data.load(str(tmp_path / "binary.npz")).train_images)) == {0, 255}
+  np.savez(tmp_path / "names.npz", x_train=x * 9, y_train=[0, 1], x_test=x * 9, y_test=[1, 0],
+           class_names=np.array([b"zero", b"one"]))
+  assert data.load(str(tmp_path / "names.npz")).class_names == ("zero", "one")
+  np.savez(tmp_path / "huge.npz", x_train=x * 9, y_train=[0, 10 ** 9], x_test=x * 9, y_test=[0, 1])
+  with pytest.raises(data.DataError, match="label 1000000000; labels are class indices"):
+    data.load(str(tmp_path / "huge.npz"))
+  with open(tmp_path / "pickle.npz", "wb") as f:
+    f.write(b"not a zip archive")
+  with pytest.raises(data.DataError, match=r"pickle.npz: not a readable .npz file \(not a zip archive"):
+    data.load(str(tmp_path / "pickle.npz"))
+  # 16-bit grey PNGs scaled to 0..255; train/ alone gets a held-out test split; dotfiles skipped.
+  folder = tmp_path / "deep" / "train" / "a"
+  folder.mkdir(parents=True)
+  for i in range(5):
+    PIL.Image.fromarray(np.full((6, 6), 65535 * i // 4, np.uint16)).save(folder / f"{i}.png")
+  (folder / "._0.png").write_bytes(b"a sidecar file, not an image")
+  ds = data.load(str(tmp_path / "deep"))
+  assert len(ds.train_images) == 4 and len(ds.test_images) == 1 and ds.image_shape == (6, 6, 1)
+  values = sorted(int(v) for v in np.unique(np.concatenate([ds.train_images, ds.test_images])))
+  assert values == [0, 64, 127, 191, 255]   # 16383 / 257 = 63.7, 32767 / 257 = 127.5 (rounded down)
+  with pytest.raises(data.DataError, match="community datasets"):
+    data.load("tfds:huggingface:mnist")

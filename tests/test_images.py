@@ -70,6 +70,18 @@ def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
     assert one_line_error(code, err, f"npz:{other} holds 16x16x3 images, but the run in {workdir} "
                           "was trained on 16x24x3 images"), err
   assert os.path.isfile(os.path.join(workdir, "report.html"))
+  # Bad data is one line and exit status 2, and leaves the earlier run as it was.
+  held = sorted(os.listdir(workdir))
+  broken = str(tmp_path / "broken.npz")
+  with open(tiles, "rb") as f:
+    raw = f.read()
+  with open(broken, "wb") as f:
+    f.write(raw[: len(raw) // 3])
+  (tmp_path / "empty").mkdir()
+  for data in (broken, str(tmp_path / "nowhere.npz"), str(tmp_path / "empty")):
+    code, _, err = call(capsys, "dae", ["--data", data, "--workdir", workdir, "--overwrite"])
+    assert one_line_error(code, err, data), err
+  assert sorted(os.listdir(workdir)) == held
 
 
 def test_every_variant_a_sweep_and_a_zoo_train_on_colour_tiles(capsys, tmp_path, tiles):
@@ -88,8 +100,14 @@ def test_every_variant_a_sweep_and_a_zoo_train_on_colour_tiles(capsys, tmp_path,
     summary = json.load(f)
   assert summary["n_train"] == 54 and summary["n_validation"] == 18 and 0 < summary["validation_mse"] < 1
   code, out, err = call(capsys, "sweep", ["--data", tiles, "--epochs", "1", "--noise", "0.1,0.3",
-                                          "--workdir", str(tmp_path / "sweep"), "--no-analysis", *TINY])
+                                          "--workdir", str(tmp_path / "sweep"), "--no-analysis",
+                                          "--validation-fraction", "0.25", *TINY])
   assert code == 0, err
+  with open(os.path.join(tmp_path, "sweep", "sweep.json")) as f:
+    rows = json.load(f)["rows"]
+  best = min(rows, key=lambda r: r["validation_denoised_mse"])   # chosen on validation, not test
+  assert f"lowest validation denoised per-pixel MSE {best['validation_denoised_mse']:.5f} at noise " \
+         f"{best['noise']:g}" in out.splitlines()[-1]
   code, out, err = call(capsys, "compare", [str(tmp_path / "ae"), str(tmp_path / "vae"),
                                             "--out", str(tmp_path / "compared")])
   assert code == 0, err
@@ -112,3 +130,33 @@ def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
                                        "--workdir", str(tmp_path / "tfds_run"), "--no-analysis", *TINY])
   assert code == 0, err
   assert "data: tfds:tiles, 20 train and 10 test examples, 12x10x3 colour" in out
+
+
+def test_unlabelled_images_are_analysed_without_the_label_metrics(capsys, tmp_path):
+  images, _, _ = photo_tiles((12, 10), 24)
+  path = str(tmp_path / "unlabelled.npz")
+  np.savez(path, x_train=images[:42], x_test=images[42:])   # 6 test images, no labels
+  workdir = str(tmp_path / "run")
+  code, out, err = call(capsys, "ae", ["--data", path, "--epochs", "1", "--workdir", workdir, *TINY])
+  assert code == 0, err
+  assert "no labels" in out
+  with open(os.path.join(workdir, "summary.json")) as f:
+    summary = json.load(f)
+  assert "knn_accuracy" not in summary and "trustworthiness" not in summary
+  assert any("no labels" in note for note in summary["notes"])
+  assert any("6 test images: trustworthiness and continuity" in note for note in summary["notes"])
+  assert os.path.isfile(os.path.join(workdir, "report.html"))
+  # A damaged image shape in config.json, and a zoo replaced with bad data: one line each,
+  # and the earlier files stay.
+  with open(os.path.join(workdir, "config.json")) as f:
+    saved = json.load(f)
+  with open(os.path.join(workdir, "config.json"), "w") as f:
+    json.dump({**saved, "image_shape": "12x10"}, f)
+  code, _, err = call(capsys, "analyze", [workdir])
+  assert one_line_error(code, err, "config.json: damaged", "image_shape must be HxWxC"), err
+  zoo = tmp_path / "zoo"
+  zoo.mkdir()
+  (zoo / "zoo.json").write_text("{}")
+  code, _, err = call(capsys, "zoo", ["--workdir", str(zoo), "--overwrite", "--data", str(tmp_path / "none.npz")])
+  assert one_line_error(code, err, "none.npz: no such file"), err
+  assert (zoo / "zoo.json").read_text() == "{}"

@@ -13,6 +13,7 @@ import numpy as np
 from aejax.errors import UserError
 
 CHANNELS = (1, 3)
+MAX_CLASSES = 65536
 
 
 class DataError(UserError):
@@ -105,6 +106,8 @@ def images_array(images, name):
     if images.min() < 0 or images.max() > 255:
       raise DataError(f"{name}: integer pixel values outside 0..255 (min {images.min()}, "
                       f"max {images.max()})")
+    if images.max() <= 1:   # binary images (bool, or 0/1 as binarised digits are stored)
+      return (images.astype(np.uint8) * 255).astype(np.uint8)
     return images.astype(np.uint8)
   raise DataError(f"{name}: pixel values of type {images.dtype}, expected integers 0..255 or "
                   "floats in [0, 1]")
@@ -124,6 +127,9 @@ def labels_array(labels, n, name):
     raise DataError(f"{name}: labels must be integers, got {labels.dtype}")
   if len(labels) and labels.min() < 0:
     raise DataError(f"{name}: negative labels")
+  if len(labels) and labels.max() >= MAX_CLASSES:
+    raise DataError(f"{name}: label {labels.max()}; labels are class indices 0..K-1, at most "
+                    f"{MAX_CLASSES:,} classes")
   return labels.astype(np.int32)
 
 

@@ -15,12 +15,14 @@ import numpy as np
 from aejax.data.dataset import DataError, hold_out, make, resized
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
-GREY_MODES = ("1", "L", "I", "I;16", "F")
+GREY_MODES = ("1", "L", "LA")
+SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L")
 
 
 def _images_in(folder):
   return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                if f.lower().endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, f)))
+                if f.lower().endswith(EXTENSIONS) and not f.startswith(".")
+                and os.path.isfile(os.path.join(folder, f)))
 
 
 def _classes(folder):
@@ -44,6 +46,10 @@ def _read(path):
   try:
     with Image.open(path) as image:
       image.load()
+      if image.mode in SIXTEEN_BIT_MODES:   # 16-bit grey: 0..65535 scaled to 0..255
+        return np.round(np.asarray(image, np.float64) * 255 / 65535).astype(np.uint8), True
+      if image.mode == "F":
+        raise DataError(f"{path}: a floating-point image; save it as 8- or 16-bit PNG or JPEG")
       grey = image.mode in GREY_MODES
       return np.asarray(image.convert("L" if grey else "RGB")), grey
   except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
@@ -73,6 +79,8 @@ def load(path, size=None, test_fraction=0.2):
   split_dirs = {s: os.path.join(path, s) for s in ("train", "test")}
   if all(os.path.isdir(d) for d in split_dirs.values()):
     trees = {s: _classes(d) for s, d in split_dirs.items()}
+  elif os.path.isdir(split_dirs["train"]):   # train/ alone: a held-out test split
+    trees = {"train": _classes(split_dirs["train"])}
   else:
     trees = {"train": _classes(path)}
   labelled = None not in trees["train"]

@@ -6,6 +6,7 @@ images is the test split), and optionally `class_names`, an array of strings.
   np.savez("images.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 """
 import os
+import zipfile
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from aejax.data.dataset import DataError, hold_out, make
 
 
 def load(path, test_fraction=0.2):
+  if os.path.isfile(path) and not zipfile.is_zipfile(path):
+    raise DataError(f"{path}: not a readable .npz file (not a zip archive of arrays as np.savez "
+                    "writes, or a truncated one)")
   try:
     with np.load(path, allow_pickle=False) as f:
       arrays = {k: f[k] for k in f.files}
@@ -39,5 +43,6 @@ def load(path, test_fraction=0.2):
   names = arrays.get("class_names")
   if names is not None and (names.ndim != 1 or names.dtype.kind not in "US"):
     raise DataError(f"{path}: class_names must be a one-dimensional array of strings")
-  return make(f"npz:{path}", train, test, None if names is None else [str(n) for n in names],
+  names = None if names is None else [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+  return make(f"npz:{path}", train, test, names,
               name=os.path.splitext(os.path.basename(path))[0])

@@ -21,13 +21,26 @@ def _quiet_absl():
   return lambda: logger.setLevel(level)
 
 
+def _offline():
+  """TFDS as this module uses it: never asks Google Cloud Storage for metadata (older
+  TFDS versions look a dataset's info up there when it is not prepared)."""
+  from tensorflow_datasets.core.utils import gcs_utils  # pylint: disable=import-outside-toplevel
+  gcs_utils._is_gcs_disabled = True   # pylint: disable=protected-access
+
+
 def _builder(name, data_dir):
   import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  _offline()
+  if ":" in name.split("/")[0]:
+    raise DataError(f"tfds {name}: community datasets (NAMESPACE:NAME) are not read here; "
+                    "prepare the dataset and give its folder")
   try:
     return tfds.builder(name, data_dir=data_dir)
+  except tfds.core.registered.DatasetNotFoundError:
+    raise DataError(f"{name}: no such file or folder, nor a TFDS dataset of that name") from None
   except Exception as e:  # pylint: disable=broad-except  (TFDS raises many kinds)
-    raise DataError(f"tfds {name}: no such TFDS dataset, nor a file or folder of that name "
-                    f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    raise DataError(f"tfds {name}: cannot be opened ({type(e).__name__}: "
+                    f"{str(e).splitlines()[0] if str(e) else ''})") from None
 
 
 def prepared(name, data_dir=None):
@@ -79,7 +92,12 @@ def load(name, train_split="train", test_split="test", data_dir=None, size=None,
     for split in (train_split, test_split):
       try:
         source = tfds.data_source(name, split=split, data_dir=data_dir, download=False)
-        records = [source[i] for i in range(len(source))]
+        images, labels = [], []
+        for i in range(len(source)):   # one decoded record at a time: full-size images are large
+          record = source[i]
+          image = np.asarray(record[image_key])
+          images.append(resized(image, size) if size else image)
+          labels.append(record[label_key] if label_key else None)
       except Exception as e:  # pylint: disable=broad-except  (TFDS raises many kinds)
         if not builder.is_prepared():
           raise DataError(f"tfds {name}: not prepared in {builder.data_dir}; "
@@ -88,13 +106,10 @@ def load(name, train_split="train", test_split="test", data_dir=None, size=None,
                 "it again with file_format='array_record'") if "array_record" in str(e).lower() else ""
         raise DataError(f"tfds {name} {split}: cannot be loaded ({type(e).__name__}: "
                         f"{str(e).splitlines()[0] if str(e) else ''}){hint}") from None
-      images = [np.asarray(r[image_key]) for r in records]
-      if size:
-        images = [resized(image, size) for image in images]
       if len({image.shape for image in images}) > 1:
         raise DataError(f"tfds {name} {split}: images of several sizes; give --resize HxW")
-      labels = np.array([r[label_key] for r in records]) if label_key else None
-      splits.append((np.stack(images) if images else np.zeros((0,)), labels))
+      splits.append((np.stack(images) if images else np.zeros((0,)),
+                     np.array(labels) if label_key else None))
   finally:
     restore()
   return make(f"tfds:{name}", *splits, class_names=class_names or None, name=name)
