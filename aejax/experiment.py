@@ -222,8 +222,11 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
       print(dataset.describe(), flush=True)
       if config.resume:
         check_shape(config, dataset)
-      else:
-        config = dataclasses.replace(config, image_shape="x".join(map(str, dataset.image_shape)))
+      else:   # recorded: the images' shape, and where they are from wherever the run is read
+        config = dataclasses.replace(
+            config, image_shape="x".join(map(str, dataset.image_shape)),
+            data=data.recorded(config.data),
+            data_dir=config.data_dir and os.path.abspath(config.data_dir))
       if len(dataset.train_images) < config.batch_size:
         raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
                         "training examples")

@@ -6,9 +6,10 @@ Keras's convention (x_train, y_train, x_test, y_test, class_names) for --data.
 
 tiles: square tiles cut at random places from scikit-learn's two sample
 photographs (china.jpg, flower.jpg, 427x640 RGB), labelled by photograph and
-quadrant (8 classes: "china top left", ...); in each quadrant the training tiles
-lie in its left three quarters and the test tiles in its right quarter, so no test
-tile shares a pixel with a training tile. digits: scikit-learn's 1,797 8x8 grey digits
+quadrant (8 classes: "china top left", ...). Each quadrant is cut into 64x64 cells,
+a fixed fifth of them (at random places) for test tiles and the rest for training
+tiles, and each tile lies inside one cell at a random offset: no test tile shares a
+pixel with a training tile, and both come from all over the quadrant. digits: scikit-learn's 1,797 8x8 grey digits
 (0..16 scaled to 0..255), a fixed fifth held out for testing.
 """
 import argparse
@@ -20,6 +21,7 @@ from aejax import cli
 from aejax.errors import UserError
 
 QUADRANTS = ("top left", "top right", "bottom left", "bottom right")
+CELL = 64   # the side of the cells that are either for training or for test tiles
 
 
 def photo_tiles(side=32, n_train=4000, n_test=1000, seed=0):
@@ -30,16 +32,21 @@ def photo_tiles(side=32, n_train=4000, n_test=1000, seed=0):
   rng = np.random.default_rng(seed)
   names = [f"{os.path.splitext(os.path.basename(f))[0]} {q}" for f in photos.filenames for q in QUADRANTS]
 
+  h, w = photos.images[0].shape[0] // 2, photos.images[0].shape[1] // 2
+  cells = [(r, c) for r in range(0, h - CELL + 1, CELL) for c in range(0, w - CELL + 1, CELL)]
+  n_test_cells = max(1, round(len(cells) / 5))
+  split = [rng.permutation(len(cells)) for _ in names]   # per class: test cells first
+
   def draw(n, test):
     labels = rng.integers(0, len(names), n)
     tiles = np.empty((n, side, side, 3), np.uint8)
     for i, label in enumerate(labels):
       photo = photos.images[label // 4]
-      h, w = photo.shape[0] // 2, photo.shape[1] // 2
-      top, left = (label % 4 // 2) * h, (label % 2) * w
-      lo, hi = (3 * w // 4, w) if test else (0, 3 * w // 4)   # columns of the quadrant to use
-      r, c = rng.integers(0, h - side + 1), rng.integers(lo, hi - side + 1)
-      tiles[i] = photo[top + r: top + r + side, left + c: left + c + side]
+      own = split[label][:n_test_cells] if test else split[label][n_test_cells:]
+      r, c = cells[own[rng.integers(len(own))]]
+      r += (label % 4 // 2) * h + rng.integers(0, CELL - side + 1)
+      c += (label % 2) * w + rng.integers(0, CELL - side + 1)
+      tiles[i] = photo[r:r + side, c:c + side]
     return tiles, labels
   return draw(n_train, False), draw(n_test, True), names
 
@@ -65,9 +72,9 @@ def main(argv=None):
 
   def run():
     args = parser.parse_args(argv)
-    if args.set == "tiles" and not (1 <= args.side <= 80 and args.train > 0 and args.test > 0):
-      raise UserError("--side must be in 1..80 (a test tile fits in a quadrant's last quarter) "
-                      "and --train and --test positive")
+    if args.set == "tiles" and not (1 <= args.side <= CELL and args.train > 0 and args.test > 0):
+      raise UserError(f"--side must be in 1..{CELL} (a tile lies inside one cell) and --train and "
+                      "--test positive")
     (x_train, y_train), (x_test, y_test), names = (
         photo_tiles(args.side, args.train, args.test) if args.set == "tiles" else small_digits())
     np.savez_compressed(args.out, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,

@@ -1,6 +1,8 @@
 import gzip
+import importlib.util
 import os
 import shutil
+import subprocess
 import tempfile
 
 # Two test processes share the 2 cores: one BLAS thread each (numpy's SVD in the
@@ -98,3 +100,22 @@ def write_tiles_npz(path, side=(16, 24), per_photo=48, n_test=24):
   np.savez(path, x_train=images[n_test:], y_train=labels[n_test:], x_test=images[:n_test],
            y_test=labels[:n_test], class_names=np.array(names))
   return str(path)
+
+
+FLAT_COMMIT = "d13ac6afe94f81d32147c77127af188d8fede9bb"   # the last code on flat [B, 784] pixels
+
+
+def flat_module(path, tmp_path):
+  """The module at `path` as of FLAT_COMMIT, imported from a temporary copy."""
+  try:
+    shown = subprocess.run(["git", "show", f"{FLAT_COMMIT}:{path}"], capture_output=True, text=True, cwd=ROOT)
+  except OSError as e:
+    pytest.skip(f"no git to read the flat code of {path}: {e}")
+  if shown.returncode:
+    pytest.skip(f"the flat code of {path} is not in this checkout: {shown.stderr.strip()}")
+  copy = tmp_path / path.replace("/", "_")
+  copy.write_text(shown.stdout)
+  spec = importlib.util.spec_from_file_location(copy.stem, copy)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module

@@ -2,10 +2,7 @@
 and non-square colour images), its ranges, the left-right flip, bit-identity
 with the flat [B, 784] code it replaced, and the train step that trains on the
 transformed image as both input and target."""
-import importlib.util
 import math
-import os
-import subprocess
 
 import chex
 import jax
@@ -16,30 +13,13 @@ from scipy import ndimage
 
 from aejax import augmentations, corruptions, models, train
 from aejax.data import mnist
+from conftest import flat_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLAT_COMMIT = "d13ac6afe94f81d32147c77127af188d8fede9bb"   # the last code on flat [B, 784] pixels
 DIGITS = mnist.load_embedded().test_images[:12].reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
 COLOUR = np.random.default_rng(5).uniform(size=(5, 24, 40, 3)).astype(np.float32)
 SETTINGS = {"rotation": jnp.float32(10.0), "shift": jnp.float32(1.5), "scale": jnp.float32(0.1)}
 TRANSFORM, AFFINE = jax.jit(augmentations.transform), jax.jit(augmentations.affine)
 ZERO = {"rotation": jnp.float32(0.0), "shift": jnp.float32(0.0), "scale": jnp.float32(0.0)}
-
-
-def flat_module(path, tmp_path):
-  """The module at `path` as of FLAT_COMMIT, imported from a temporary copy."""
-  try:
-    shown = subprocess.run(["git", "show", f"{FLAT_COMMIT}:{path}"], capture_output=True, text=True, cwd=ROOT)
-  except OSError as e:
-    pytest.skip(f"no git to read the flat code of {path}: {e}")
-  if shown.returncode:
-    pytest.skip(f"the flat code of {path} is not in this checkout: {shown.stderr.strip()}")
-  copy = tmp_path / path.replace("/", "_")
-  copy.write_text(shown.stdout)
-  spec = importlib.util.spec_from_file_location(copy.stem, copy)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def scipy_transform(image, angle, scale, offset):

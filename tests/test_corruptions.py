@@ -1,39 +1,19 @@
 """Corruptions: their levels on flat [B, P] pixels and codes, whole colour pixels
 hit alike in every channel, and bit-identity of grey images with the flat code
 they replaced."""
-import importlib.util
-import os
-import subprocess
 
 import jax
 import numpy as np
 import pytest
 
 from aejax import corruptions
+from conftest import flat_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLAT_COMMIT = "d13ac6afe94f81d32147c77127af188d8fede9bb"   # the last code on flat [B, 784] pixels
 KEY = jax.random.key(0)
 FLAT, COLOUR = (200, 784), (50, 12, 20, 3)      # the shapes of every test, each compiled once
 GRAY = np.full(FLAT, 0.5, np.float32)
 COLOUR_GRAY = np.full(COLOUR, 0.5, np.float32)
 JIT = {name: jax.jit(fn) for name, fn in corruptions.CORRUPTIONS.items()}
-
-
-def flat_module(path, tmp_path):
-  """The module at `path` as of FLAT_COMMIT, imported from a temporary copy."""
-  try:
-    shown = subprocess.run(["git", "show", f"{FLAT_COMMIT}:{path}"], capture_output=True, text=True, cwd=ROOT)
-  except OSError as e:
-    pytest.skip(f"no git to read the flat code of {path}: {e}")
-  if shown.returncode:
-    pytest.skip(f"the flat code of {path} is not in this checkout: {shown.stderr.strip()}")
-  copy = tmp_path / path.replace("/", "_")
-  copy.write_text(shown.stdout)
-  spec = importlib.util.spec_from_file_location(copy.stem, copy)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def test_gaussian_std_is_level_in_pixel_units_and_clipped():

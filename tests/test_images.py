@@ -12,7 +12,7 @@ from aejax import config, experiment
 from conftest import photo_tiles, write_tiles_npz
 from test_cli import script
 from test_data import Tiles, write_pngs
-from test_workdir import one_line_error
+from test_workdir import call, one_line_error
 
 TINY = ["--batch-size", "16", "--widths", "16", "--eval-every", "0", "--checkpoint-every", "0"]
 
@@ -21,16 +21,6 @@ TINY = ["--batch-size", "16", "--widths", "16", "--eval-every", "0", "--checkpoi
 def tiles(tmp_path_factory):
   """A .npz of 72 training and 24 test 16x24x3 tiles of two photographs."""
   return write_tiles_npz(tmp_path_factory.mktemp("tiles") / "tiles.npz")
-
-
-def call(capsys, name, argv):
-  try:
-    script(name)(argv)
-    code = 0
-  except SystemExit as e:
-    code = e.code
-  out, err = capsys.readouterr()
-  return code, out, err
 
 
 def png_shape(path):
@@ -84,10 +74,9 @@ def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
   assert sorted(os.listdir(workdir)) == held
 
 
-def test_every_variant_a_sweep_and_a_zoo_train_on_colour_tiles(capsys, tmp_path, tiles):
-  for name, extra in (("ae", ["--validation-fraction", "0.25"]), ("vae", []),
-                      ("sparse", ["--corruption", "masking", "--noise", "0.2"]),
-                      ("contractive", ["--augmentation", "affine", "--flip", "0.5"])):
+def test_variants_a_sweep_and_compare_on_colour_tiles(capsys, tmp_path, tiles):
+  for name, extra in (("ae", ["--validation-fraction", "0.25", "--augmentation", "affine", "--flip", "0.5"]),
+                      ("vae", ["--corruption", "masking", "--noise", "0.2"])):
     workdir = str(tmp_path / name)
     code, _, err = call(capsys, name, ["--data", tiles, "--epochs", "2", "--workdir", workdir,
                                        "--no-analysis", "--latent-dim", "4", *TINY, *extra])
@@ -132,14 +121,18 @@ def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
   assert "data: tfds:tiles, 20 train and 10 test examples, 12x10x3 colour" in out
 
 
-def test_unlabelled_images_are_analysed_without_the_label_metrics(capsys, tmp_path):
+def test_unlabelled_images_are_analysed_without_the_label_metrics(capsys, tmp_path, monkeypatch):
   images, _, _ = photo_tiles((12, 10), 24)
   path = str(tmp_path / "unlabelled.npz")
   np.savez(path, x_train=images[:42], x_test=images[42:])   # 6 test images, no labels
   workdir = str(tmp_path / "run")
-  code, out, err = call(capsys, "ae", ["--data", path, "--epochs", "1", "--workdir", workdir, *TINY])
+  monkeypatch.chdir(tmp_path)
+  code, out, err = call(capsys, "ae", ["--data", "unlabelled.npz", "--epochs", "1", "--workdir",
+                                       workdir, *TINY])
   assert code == 0, err
   assert "no labels" in out
+  with open(os.path.join(workdir, "config.json")) as f:
+    assert json.load(f)["data"] == path   # recorded as an absolute path: read from anywhere
   with open(os.path.join(workdir, "summary.json")) as f:
     summary = json.load(f)
   assert "knn_accuracy" not in summary and "trustworthiness" not in summary
@@ -160,3 +153,19 @@ def test_unlabelled_images_are_analysed_without_the_label_metrics(capsys, tmp_pa
   code, _, err = call(capsys, "zoo", ["--workdir", str(zoo), "--overwrite", "--data", str(tmp_path / "none.npz")])
   assert one_line_error(code, err, "none.npz: no such file"), err
   assert (zoo / "zoo.json").read_text() == "{}"
+
+
+def test_sample_images_writes_real_tile_and_digit_sets(capsys, tmp_path):
+  tiles, digits = str(tmp_path / "tiles.npz"), str(tmp_path / "digits.npz")
+  for argv in (["--side", "16", "--train", "64", "--test", "16", "--out", tiles],
+               ["--set", "digits", "--out", digits]):
+    code, out, err = call(capsys, "sample_images", argv)
+    assert code == 0, err
+  ds = experiment.data.load(tiles)
+  assert ds.train_images.shape == (64, 16, 16, 3) and ds.test_images.shape == (16, 16, 16, 3)
+  assert len(ds.class_names) == 8 and ds.class_names[0] == "china top left"
+  assert ds.train_images.std() > 20   # photographs, not blank tiles
+  ds = experiment.data.load(digits)
+  assert ds.image_shape == (8, 8, 1) and len(ds.train_images) + len(ds.test_images) == 1797
+  code, _, err = call(capsys, "sample_images", ["--side", "65", "--out", tiles])
+  assert one_line_error(code, err, "--side must be in 1..64"), err

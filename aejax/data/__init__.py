@@ -17,7 +17,7 @@ from aejax.data import folder, mnist, npz
 from aejax.data import tfds as tfds_source
 from aejax.data.dataset import DataError, Dataset, parse_size
 
-__all__ = ["DataError", "Dataset", "SOURCES", "load", "parse_size"]
+__all__ = ["DataError", "Dataset", "SOURCES", "load", "parse_size", "recorded"]
 
 SOURCES = ("auto", "idx", "tfds", "embedded")   # of MNIST (--data mnist), --data-source
 TFDS_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_.]+)?(:[0-9.*]+)?$")
@@ -45,6 +45,14 @@ def load_mnist(source="auto", data_dir=None):
   if source == "auto":
     dataset = dataclasses.replace(dataset, why=why)
   return dataset
+
+
+def recorded(data):
+  """`data` as a run records it: a file or folder as an absolute path (so that the run
+  reads it from anywhere), a name as it is."""
+  if data in ("mnist", "embedded") or data.startswith("tfds:") or not os.path.exists(data):
+    return data
+  return os.path.abspath(data)
 
 
 def load(data="mnist", *, data_source="auto", data_dir=None, train_split="train",

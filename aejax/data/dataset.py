@@ -64,17 +64,10 @@ class Dataset:
     permutation of `seed`, moved into the validation split (fraction 0: unchanged)."""
     if not fraction:
       return self
-    n = len(self.train_images)
-    n_val = int(round(fraction * n))
-    if not 0 < n_val < n:
-      raise DataError(f"--validation-fraction {fraction} leaves {n - n_val} training and {n_val} "
-                      f"validation examples of {n}; both must be at least 1")
-    order = np.random.default_rng(seed).permutation(n)
-    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    take = lambda a, idx: None if a is None else a[idx]
-    return dataclasses.replace(
-        self, train_images=self.train_images[train], train_labels=take(self.train_labels, train),
-        validation_images=self.train_images[val], validation_labels=take(self.train_labels, val))
+    (train_x, train_y), (val_x, val_y) = hold_out(
+        self.train_images, self.train_labels, fraction, "--validation-fraction", "validation", seed)
+    return dataclasses.replace(self, train_images=train_x, train_labels=train_y,
+                               validation_images=val_x, validation_labels=val_y)
 
 
 def images_array(images, name):
@@ -160,18 +153,18 @@ def make(source, train, test, class_names=None, name="", why=""):
   return Dataset(source, train_x, train_y, test_x, test_y, class_names, name or source, why)
 
 
-def hold_out(images, labels, fraction, name, seed=0):
-  """((train images, labels), (test images, labels)) of one split of data that
-  has no test split: round(fraction * N) examples, by a fixed permutation, for test."""
+def hold_out(images, labels, fraction, what, held="test", seed=0):
+  """((kept images, labels), (held-out images, labels)): round(fraction * N) of the
+  examples, chosen by a fixed permutation of `seed`, held out as the `held` split;
+  each part keeps the examples' order. `what` names the fraction in errors."""
   n = len(images)
-  n_test = int(round(fraction * n))
-  if not 0 < n_test < n:
-    raise DataError(f"{name}: no test split, and --test-fraction {fraction} of {n} examples "
-                    f"leaves {n - n_test} to train on and {n_test} to test; both must be at least 1")
+  n_held = int(round(fraction * n))
+  if not 0 < n_held < n:
+    raise DataError(f"{what} {fraction} of {n} examples leaves {n - n_held} to train on and "
+                    f"{n_held} for {held}; both must be at least 1")
   order = np.random.default_rng(seed).permutation(n)
-  test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
-  take = lambda idx: (images[idx], None if labels is None else np.asarray(labels)[idx])
-  return take(train), take(test)
+  part = lambda idx: (images[idx], None if labels is None else np.asarray(labels)[idx])
+  return part(np.sort(order[n_held:])), part(np.sort(order[:n_held]))
 
 
 def parse_size(text, flag="--resize"):

@@ -99,6 +99,7 @@ def load(path, size=None, test_fraction=0.2):
     images = _stack([(f, image) for f, image, _, _ in files], size, grey)
     splits[split] = (images, np.array([c for *_, c in files]) if labelled else None)
   if "test" not in splits:
-    splits["train"], splits["test"] = hold_out(*splits["train"], test_fraction, path)
+    splits["train"], splits["test"] = hold_out(*splits["train"], test_fraction,
+                                                  f"{path}: no test split; --test-fraction")
   return make(f"folder:{path}", splits["train"], splits["test"], names or None,
               name=os.path.basename(os.path.normpath(path)))

@@ -39,7 +39,7 @@ def load(path, test_fraction=0.2):
   else:
     if train[1] is not None and len(train[1]) != len(train[0]):
       raise DataError(f"{path} train: {len(train[0])} images but {len(train[1])} labels")
-    train, test = hold_out(*train, test_fraction, path)
+    train, test = hold_out(*train, test_fraction, f"{path}: no test split; --test-fraction")
   names = arrays.get("class_names")
   if names is not None and (names.ndim != 1 or names.dtype.kind not in "US"):
     raise DataError(f"{path}: class_names must be a one-dimensional array of strings")
