@@ -18,7 +18,8 @@ PICTURES = {  # each also as PDF (plots.vector_path)
                            "(denoised).",
     "progress.png": "The same test images reconstructed at several epochs through training.",
     "latent.png": "The codes of the test images, coloured by class: the 3-d view beside the 2-d "
-                  "projections z1-z2, z1-z3 and z2-z3, every axis on the same scale.",
+                  "projections on each pair of its axes (z1, z2, z3; for a longer code, its first "
+                  "three principal axes), every axis on the same scale.",
     "traversals.png": "Each row sweeps one code axis across the range the test codes occupy "
                       "(2nd to 98th percentile), the other axes held at the median code.",
     "interpolation.png": "Decoded points on the straight line between the codes of two test images, "

@@ -59,7 +59,7 @@ def save(fig, path):
 GRID_CELL = 0.45        # inches: the longer side of the largest image cell
 GRID_TITLE_LINE = 0.17  # inches per title line
 MIN_TITLED_WIDTH = 2.5  # inches: the narrowest grid with a title
-COL_LABEL_CHARS = 14    # a column label's longest shown text, in characters
+COL_LABEL_CHARS = 24    # a column label's longest shown text, in characters
 
 
 def as_images(images):

@@ -53,8 +53,12 @@ def run_kind(config):
   corruption = getattr(config, "corruption", "none")
   details = [] if corruption == "none" else [corruption_phrase(corruption, config.noise)]
   if getattr(config, "augmentation", "none") != "none":
-    details.append(f"augmented: up to {config.rotation:g}° turned, {config.shift:g} px moved, "
-                   f"{config.scale:.0%} resized")
+    changes = [text for value, text in (
+        (getattr(config, "flip", 0.0), f"mirrored with probability {getattr(config, 'flip', 0.0):g}"),
+        (config.rotation, f"up to {config.rotation:g}° turned"),
+        (config.shift, f"{config.shift:g} px moved"), (config.scale, f"{config.scale:.0%} resized"))
+        if value]
+    details.append("augmented: " + (", ".join(changes) or "nothing changed"))
   name = "AE" if corruption == "none" else "DAE"
   return f"{name} ({'; '.join(details)})" if details else name
 
@@ -160,7 +164,7 @@ def view_data(codes, labels, images, reconstructions, class_names=None):
       "centre": [float(c) for c in centre] + [0.0] * (3 - len(centre)), "half": half,
       "ticks": ticks, "p": np.round(p, 4).tolist(), "z": np.round(np.asarray(codes, np.float64), 3).tolist(),
       "label": labels, "classes": classes, "colors": [matplotlib.colors.to_hex(c) for c in colors],
-      "mse": np.round(mse, 4).tolist(),
+      "mse": [float(f"{m:.4g}") for m in np.asarray(mse, np.float64)],
       "sprite": {"cols": cols, "width": int(w), "height": int(h), "channels": int(c), "shrunk": factor,
                  "images": data_uri(image_png), "reconstructions": data_uri(recon_png)},
   }
@@ -469,6 +473,9 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
                      for k, v in provenance_rows(config, provenance, history))
   page_title = title(config, summary)
   axes = ("the code" if view["dims"] <= 3 else f"the first 3 principal axes of the {view['dims']}-d code")
+  distances = (", so distances on screen are the distances that kNN and trustworthiness measure"
+               if view["dims"] <= 3 else f"; kNN and trustworthiness measure distances in all "
+               f"{view['dims']} dimensions")
   classes = f"of {len(view['classes'])} classes" if view["label"] is not None else "(no labels)"
   shrunk = view["sprite"]["shrunk"]
   shown = (f" The images are shown {shrunk} times smaller than they are (each pixel the mean of {shrunk} x "
@@ -486,7 +493,7 @@ training split.</p>
 <h2>Metrics</h2><table><tr><th></th><th>autoencoder</th><th>PCA</th><th></th></tr>{rows}</table>
 {extra}
 <h2>The code space</h2><p>{len(view['p'])} test images {classes} on {axes}; every axis has the same scale
-(code units), so distances on screen are the distances that kNN and trustworthiness measure.{shown}</p>
+(code units){distances}.{shown}</p>
 <script id="view-data" type="application/json">{_script_json(view)}</script>
 {viewer(view)}
 <h2>Pictures</h2>{figures}

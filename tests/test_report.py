@@ -274,6 +274,8 @@ def test_titles_name_the_augmentation():
       "AE (augmented: up to 5° turned, 1 px moved, 5% resized)")
   assert report.run_kind(config.DAEConfig(augmentation="affine")) == (
       "DAE (gaussian noise, std 0.5; augmented: up to 10° turned, 1.5 px moved, 10% resized)")
+  assert report.run_kind(config.AEConfig(augmentation="affine", rotation=0.0, shift=0.0, scale=0.0,
+                                         flip=0.5)) == "AE (augmented: mirrored with probability 0.5)"
 
 
 NAMES = ("china", "flower", "cat")
