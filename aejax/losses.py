@@ -15,7 +15,7 @@ def per_example(values):
 def per_pixel_mse(reconstruction, target):
   """[B, H, W, C] (or [B, P]) pixels in [0, 1] and the same of the target -> [B]
   mean squared error per pixel value (over every channel), [0, 1] units."""
-  return jnp.mean(per_example(jnp.square(reconstruction - target)), axis=-1)
+  return jnp.mean(jnp.square(per_example(reconstruction) - per_example(target)), axis=-1)
 
 
 def psnr(mse):

@@ -59,8 +59,8 @@ class AutoEncoder(nn.Module):
     """[B, latent_dim] codes -> [B, H, W, C] float32 outputs (tanh values or logits)."""
     for layer in self.decoder_layers:
       z = ACTIVATIONS[self.activation](layer(z))
-    y = self.output_layer(z).astype(jnp.float32).reshape(z.shape[0], *self.image_shape)
-    return jnp.tanh(y) if self.output == "tanh" else y
+    y = self.output_layer(z).astype(jnp.float32)
+    return (jnp.tanh(y) if self.output == "tanh" else y).reshape(z.shape[0], *self.image_shape)
 
   def __call__(self, x):
     return self.decode(self.encode(x))

@@ -27,12 +27,12 @@ class Objective:
 
 def _mse_per_example(outputs, pixels):
   """Squared error in [-1, 1] units, averaged over pixel values (PyTorch's MSELoss per example): [B]."""
-  return jnp.mean(per_example(jnp.square(outputs - (2.0 * pixels - 1.0))), axis=-1)
+  return jnp.mean(jnp.square(per_example(outputs) - (2.0 * per_example(pixels) - 1.0)), axis=-1)
 
 
 def _bce_per_example(logits, pixels):
   """Sigmoid cross-entropy of logits against [0, 1] pixels, averaged over pixel values (nats): [B]."""
-  return jnp.mean(per_example(optax.sigmoid_binary_cross_entropy(logits, pixels)), axis=-1)
+  return jnp.mean(optax.sigmoid_binary_cross_entropy(per_example(logits), per_example(pixels)), axis=-1)
 
 
 MSE = Objective(
