@@ -5,6 +5,7 @@ the program with one line on stderr and the exit status of aejax.errors.
 """
 import argparse
 import dataclasses
+import os
 import sys
 
 from aejax import config as config_lib
@@ -73,6 +74,9 @@ def run_guarded(fn):
   prog = sys.argv[0].rsplit("/", 1)[-1]
   try:
     return fn()
+  except BrokenPipeError:   # the reader of the output went away (`compare.py A B | head`)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # nothing more to flush there
+    sys.exit(1)
   except RunError as e:
     kind = "error" if isinstance(e, UserError) else type(e).__name__.lower()
     print(f"{prog}: {kind}: {e}", file=sys.stderr, flush=True)

@@ -36,6 +36,7 @@ MAX_SPRITE = 8192       # pixels: the side of the largest sprite TensorBoard loa
 SCALARS = {  # metrics.jsonl key -> tag; per-pixel MSE in [0, 1] units, the objective in its own
     "train_mse": "per_pixel_mse/train",
     "test_mse": "per_pixel_mse/test",
+    "validation_mse": "per_pixel_mse/validation",
     "train_loss": "objective/train",
     "test_loss": "objective/test",
     "grad_norm": "train/grad_norm",

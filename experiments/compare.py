@@ -18,9 +18,10 @@ from aejax import cli, experiment, plots
 from aejax.errors import UserError
 
 METRICS = [  # (summary key, column, unit)
-    ("test_mse", "test MSE", "per-pixel MSE of the clean test digits, [0, 1] units"),
+    ("test_mse", "test MSE", "per-pixel MSE of the clean test images, [0, 1] units"),
+    ("validation_mse", "validation MSE", "the same for the validation split (--validation-fraction)"),
     ("pca_test_mse", "PCA test MSE", "the same for PCA with as many components as the code"),
-    ("noisy_input_mse", "corrupted input MSE", "DAE: the corrupted test digits against the clean ones"),
+    ("noisy_input_mse", "corrupted input MSE", "DAE: the corrupted test images against the clean ones"),
     ("denoised_mse", "denoised MSE", "DAE: their reconstruction against the clean ones"),
     ("knn_accuracy", "5-NN acc.", "fraction of test codes whose 5 nearest training codes vote right"),
     ("linear_probe_accuracy", "linear probe", "accuracy of a logistic regression on the codes"),

@@ -318,6 +318,9 @@ def test_tensorboard_holds_the_run_scalars_images_and_embedding(dae_run):
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     records = [json.loads(line) for line in f]
   for key, tag in tensorboard_log.SCALARS.items():
+    if key not in records[0]:   # validation_mse: runs with a validation split only
+      assert tag not in events.Tags()["scalars"], tag
+      continue
     logged = events.Scalars(tag)
     assert [e.step for e in logged] == [r["epoch"] for r in records], tag
     assert np.allclose([e.value for e in logged], [r[key] for r in records], rtol=1e-6), tag

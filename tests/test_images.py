@@ -3,13 +3,15 @@ photo tiles in a .npz, PNG class folders, a TFDS dataset prepared here; resume a
 analysis check the data's shape against the run's."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import PIL.Image
 import pytest
 
 from aejax import config, experiment
-from conftest import photo_tiles, write_tiles_npz
+from conftest import ROOT, photo_tiles, write_tiles_npz
 from test_cli import script
 from test_data import Tiles, write_pngs
 from test_workdir import call, one_line_error
@@ -100,6 +102,20 @@ def test_variants_a_sweep_and_compare_on_colour_tiles(capsys, tmp_path, tiles):
   code, out, err = call(capsys, "compare", [str(tmp_path / "ae"), str(tmp_path / "vae"),
                                             "--out", str(tmp_path / "compared")])
   assert code == 0, err
+  assert "validation MSE" in out and f"{summary['validation_mse']:.4f}" in out
+  # A reader that goes away (`compare.py A B | head`) ends the script quietly.
+  proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", "compare.py"),
+                           str(tmp_path / "ae"), str(tmp_path / "vae"), "--out", str(tmp_path / "piped")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": ROOT})
+  proc.stdout.close()
+  err = proc.communicate(timeout=300)[1].decode()
+  assert proc.returncode == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+  events = EventAccumulator(os.path.join(tmp_path, "ae", "tensorboard"), size_guidance={"scalars": 0})
+  events.Reload()
+  logged = events.Scalars("per_pixel_mse/validation")
+  assert [e.step for e in logged] == [2] and np.isclose(logged[0].value, summary["validation_mse"])
 
 
 def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
