@@ -69,14 +69,18 @@ def test_metrics(config, test):
   return out
 
 
+def validation_figures(config):
+  """The evaluation's figures recorded for a validation split (as validation_NAME)."""
+  return ("mse", "denoised_mse") if config.corruption != "none" else ("mse",)
+
+
 def validation_metrics(config, dataset, state, eval_key):
   """validation_mse (for a DAE also validation_denoised_mse) of the validation
   split, per-pixel MSE in [0, 1] units; {} without one."""
   if dataset.validation_images is None:
     return {}
   measured = jax.device_get(train.evaluate(state, jnp.asarray(dataset.validation_images), eval_key))
-  names = ("mse", "denoised_mse") if config.corruption != "none" else ("mse",)
-  return {f"validation_{k}": float(measured[k]) for k in names}
+  return {f"validation_{k}": float(measured[k]) for k in validation_figures(config)}
 
 
 def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None):
@@ -126,8 +130,9 @@ def summary_metrics(config, dataset, state, eval_key, test=None, pca_figures=Non
   out.update(code_metrics(train_codes, test_codes, dataset, neighbourhood, test_pixels))
   out.update(pca_figures or pca_metrics(config.latent_dim, dataset))
   out.update(validation_metrics(config, dataset, state, eval_key))
-  if notes(dataset):
-    out["notes"] = notes(dataset)
+  left_out = notes(dataset)
+  if left_out:
+    out["notes"] = left_out
 
   if config.corruption != "none":
     table = []

@@ -183,16 +183,13 @@ class AEConfig(DataConfig):
     elif not 0.0 <= self.noise <= 1.0:
       raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
                         f"got {self.noise}")
-    try:
-      if not self.hidden_widths or min(self.hidden_widths) <= 0:
-        raise ValueError
-    except ValueError:
-      raise ConfigError(f"--widths must be positive integers separated by commas, got {self.widths!r}") from None
-    try:
-      if not self.conv_channels or min(self.conv_channels) <= 0:
-        raise ValueError
-    except ValueError:
-      raise ConfigError(f"--channels must be positive integers separated by commas, got {self.channels!r}") from None
+    for name, sizes in (("widths", lambda: self.hidden_widths), ("channels", lambda: self.conv_channels)):
+      try:
+        if not sizes() or min(sizes()) <= 0:
+          raise ValueError
+      except ValueError:
+        raise ConfigError(f"--{name} must be positive integers separated by commas, "
+                          f"got {getattr(self, name)!r}") from None
     for name in ("test_fraction", "validation_fraction"):
       if not 0.0 <= getattr(self, name) < 1.0:
         raise ConfigError(f"--{flag(name)} must be in [0, 1), got {getattr(self, name)}")

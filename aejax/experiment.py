@@ -375,7 +375,7 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
         if config.corruption != "none":
           record["test_denoised_mse"] = None
         if run.validation_images is not None:
-          record.update({f"validation_{k}": None for k in validation_figures(config)})
+          record.update({f"validation_{k}": None for k in analysis.validation_figures(config)})
         if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
           test = jax.device_get(evaluate_fn(run, run.test_images))
           record.update(test_loss=figure(test["loss"]), test_mse=figure(test["mse"]))
@@ -383,7 +383,8 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
             record["test_denoised_mse"] = figure(test["denoised_mse"])
           if run.validation_images is not None:
             validation = jax.device_get(evaluate_fn(run, run.validation_images))
-            record.update({f"validation_{k}": figure(validation[k]) for k in validation_figures(config)})
+            record.update({f"validation_{k}": figure(validation[k])
+                           for k in analysis.validation_figures(config)})
           if done == config.epochs:
             run.test = test
         if done in progress_epochs and run.models is None:
@@ -412,11 +413,6 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
     if board is not None:
       board.close()
     mngr.wait_until_finished()
-
-
-def validation_figures(config):
-  """The names of the evaluation's figures recorded for a validation split."""
-  return ("mse", "denoised_mse") if config.corruption != "none" else ("mse",)
 
 
 def training_summary(dataset, history):
