@@ -13,10 +13,10 @@ import itertools
 import typing
 from typing import Optional
 
-from aejax import augmentations, corruptions, models, objectives, train
-from aejax import data as data_lib
-from aejax.objectives import contractive, sparse, variational
+from aejax import data as data_lib, models, objectives, optim
+from aejax.data import augmentations, corruptions
 from aejax.errors import UserError
+from aejax.objectives import contractive, sparse, variational
 
 
 class ConfigError(UserError):
@@ -98,7 +98,7 @@ class AEConfig(DataConfig):
   lr: float = option(1e-3, "Adam learning rate")
   lr_schedule: str = option("constant", "the learning rate over the run: constant, or cosine: lr * (1 + "
                             "cos(pi * e / epochs)) / 2 in epoch e (from 0), from lr toward 0",
-                            train.SCHEDULES)
+                            optim.SCHEDULES)
   weight_decay: float = option(1e-5, "weight decay: an L2 term on the gradient (PyTorch Adam)")
   decoupled: bool = option(False, "decoupled weight decay (AdamW) instead of the L2 term")
   architecture: str = option("mlp", "encoder/decoder architecture", tuple(models.ARCHITECTURES))

@@ -4,7 +4,7 @@
 variant is its loss (aejax.objectives.loss): the state carries, as static fields,
 the reconstruction objective (how pixels are fed and scored), the corruption
 q(x~|x), the regularisers and the augmentation of the clean batch
-(aejax.augmentations), and as a traced field `hparams` their continuous
+(aejax.data.augmentations), and as a traced field `hparams` their continuous
 settings (noise level, weights, augmentation ranges); changing a static field compiles a new program,
 changing `hparams` or the data does not. The AE is the DAE whose corruption is
 the identity. Batches are clean pixels in [0, 1], shape [B, H, W, C] (the model's
@@ -12,7 +12,6 @@ the identity. Batches are clean pixels in [0, 1], shape [B, H, W, C] (the model'
 """
 import dataclasses
 import functools
-import math
 from typing import Any, Callable
 
 import jax
@@ -22,7 +21,8 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from aejax import augmentations, corruptions, losses, objectives
+from aejax import objectives, units
+from aejax.data import augmentations, corruptions
 
 
 class TrainState(train_state.TrainState):
@@ -49,45 +49,6 @@ class TrainState(train_state.TrainState):
                            self.hparams, params, batch, key)
 
 
-@functools.lru_cache(maxsize=None)
-def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False):
-  """Adam whose weight decay is an L2 term added to the gradient, as PyTorch's
-  `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`).
-
-  The learning rate and the weight decay live in the optimizer state
-  (`opt_state.hyperparams`, float32 scalars), traced like `TrainState.hparams`:
-  models differing only in them share one compiled program (a sweep sets them
-  per model). The same arguments return the same object, so that states built
-  alike share compiled steps (the optimizer is a static part of the state)."""
-  def adam(learning_rate, weight_decay):
-    if decoupled:
-      return optax.adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
-    return optax.chain(optax.add_decayed_weights(weight_decay),
-                       optax.adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8))
-  return optax.inject_hyperparams(adam)(learning_rate=lr, weight_decay=weight_decay)
-
-
-SCHEDULES = ("constant", "cosine")
-
-
-def lr_factor(schedule, epoch, epochs):
-  """The learning rate of epoch `epoch` (from 0) of `epochs`, as a fraction of the
-  configured one: 1 throughout (constant), or (1 + cos(pi * epoch / epochs)) / 2
-  (cosine: 1 in the first epoch, falling toward 0 in the last)."""
-  if schedule == "constant":
-    return 1.0
-  if schedule == "cosine":
-    return 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
-  raise ValueError(f"unknown learning rate schedule {schedule!r}")
-
-
-def with_learning_rate(state, lr):
-  """The state with learning rate `lr` (a scalar, or one per model of a stacked
-  state) in its optimizer state (`make_optimizer`'s injected hyperparameter)."""
-  hyperparams = {**state.opt_state.hyperparams, "learning_rate": lr}
-  return state.replace(opt_state=state.opt_state._replace(hyperparams=hyperparams))
-
-
 @dataclasses.dataclass(frozen=True)
 class ModuleApply:
   """`module.apply` that compares by the module's value, not identity, so that
@@ -111,10 +72,10 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
   on one input of `image_shape` (H, W, C; default: the model's `image_shape`).
 
   objective: a name in aejax.objectives.OBJECTIVES or an Objective; corruption: a
-  name in aejax.corruptions.CORRUPTIONS or a function (key, pixels, level) ->
+  name in aejax.data.corruptions.CORRUPTIONS or a function (key, pixels, level) ->
   pixels, at level `noise`; regularisers: {name: (fn, weight)}, fn: Forward ->
   scalar; hparams: {name: value} other traced settings the regularisers and the
-  augmentation read; augmentation: a name in aejax.augmentations.AUGMENTATIONS or
+  augmentation read; augmentation: a name in aejax.data.augmentations.AUGMENTATIONS or
   a function (key, pixels, hparams) -> pixels.
   """
   params = init_params(model, key, tuple(image_shape or model.image_shape))
@@ -188,15 +149,15 @@ def eval_step(state, batch, key):
   obj = state.objective
   apply = lambda x: state.apply_fn({"params": state.params}, obj.to_model(x))
   clean_out = apply(batch)
-  clean_mse = losses.per_pixel_mse(obj.to_pixels(clean_out), batch)
+  clean_mse = units.per_pixel_mse(obj.to_pixels(clean_out), batch)
   if state.corruption is corruptions.identity:
     return {"loss": obj.per_example(clean_out, batch), "mse": clean_mse,
             "noisy_input_mse": jnp.zeros_like(clean_mse), "denoised_mse": clean_mse}
   noisy = state.corruption(key, batch, state.noise)
   noisy_out = apply(noisy)
   return {"loss": obj.per_example(noisy_out, batch), "mse": clean_mse,
-          "noisy_input_mse": losses.per_pixel_mse(noisy, batch),
-          "denoised_mse": losses.per_pixel_mse(obj.to_pixels(noisy_out), batch)}
+          "noisy_input_mse": units.per_pixel_mse(noisy, batch),
+          "denoised_mse": units.per_pixel_mse(obj.to_pixels(noisy_out), batch)}
 
 
 @functools.partial(jax.jit, static_argnames=("batch_size", "batch_sharding"),

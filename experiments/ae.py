@@ -6,7 +6,8 @@
 Writes config.json, metrics.jsonl, summary.json, reconstructions.png and
 checkpoints/ in --workdir (default: a new folder under runs/).
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

@@ -7,7 +7,8 @@ recomputed from metrics.jsonl; the provenance stays), the pictures and
 report.html. For an unchanged run the metrics equal the training run's. It
 holds the workdir's lock while it works: not beside a run in the same folder.
 """
-from aejax import cli, experiment, pictures, workdir as workdir_lib
+from aejax.report import pictures
+from aejax.run import cli, experiment, workdir as workdir_lib
 
 
 def analyze(workdir):

@@ -104,10 +104,11 @@ def time_epochs(run_epoch, epochs):
 def measure_jax(epoch_fn, model, batch, images, epochs):
   """Seconds of epochs of `epoch_fn` (`train.train_epoch` or a function like it)."""
   import jax
-  from aejax import models, train
+
+  from aejax import models, optim, train
   fields = {k: tuple(v) if isinstance(v, list) else v for k, v in model.items()}
   module = models.ARCHITECTURES[fields.pop("architecture")](**fields)
-  state = train.create_train_state(module, jax.random.key(0), train.make_optimizer())
+  state = train.create_train_state(module, jax.random.key(0), optim.make_optimizer())
   data = jax.device_put(images)
   key = jax.random.key(1)
 
@@ -174,14 +175,16 @@ def measure_torch(model, batch, images, epochs):
 
 
 def measure_sweep(model, batch, images, epochs, models):
-  """Seconds per epoch of `models` models trained at once (aejax.sweep: one
+  """Seconds per epoch of `models` models trained at once (aejax.run.sweep: one
   program over the stacked states, each model with its own seed), at the
   platform's default chunk."""
   import jax
-  from aejax import models as models_lib, sweep, train
+
+  from aejax import models as models_lib, optim, train
+  from aejax.run import sweep
   fields = {k: tuple(v) if isinstance(v, list) else v for k, v in model.items()}
   module = models_lib.ARCHITECTURES[fields.pop("architecture")](**fields)
-  states = sweep.stack([train.create_train_state(module, jax.random.key(s), train.make_optimizer())
+  states = sweep.stack([train.create_train_state(module, jax.random.key(s), optim.make_optimizer())
                         for s in range(models)])
   keys = jax.random.split(jax.random.key(1), models)
   data = jax.device_put(images)
@@ -366,12 +369,13 @@ def plan(quick, only=None):
 
 
 def main(argv=None):
-  from aejax import cli  # pylint: disable=import-outside-toplevel
+  from aejax.run import cli  # pylint: disable=import-outside-toplevel
   return cli.run_guarded(lambda: benchmark(argv))
 
 
 def benchmark(argv):
-  from aejax import cli, errors  # pylint: disable=import-outside-toplevel
+  from aejax import errors
+  from aejax.run import cli  # pylint: disable=import-outside-toplevel
   parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--json", help="write the results to this JSON file")
   parser.add_argument("--epochs", type=int, default=5, help="timed epochs per measurement")

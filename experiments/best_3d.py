@@ -10,7 +10,8 @@ resized by up to 5% and moved by up to 1 pixel at every step (--augmentation
 affine). Every flag of the variants applies; the defaults are this configuration
 (aejax.config.Best3DConfig). Writes what experiments/dae.py writes.
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

@@ -14,8 +14,9 @@ import html
 import json
 import os
 
-from aejax import cli, experiment, plots
 from aejax.errors import UserError
+from aejax.report import plots
+from aejax.run import cli, experiment
 
 METRICS = [  # (summary key, column, unit)
     ("test_mse", "test MSE", "per-pixel MSE of the clean test images, [0, 1] units"),

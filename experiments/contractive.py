@@ -7,7 +7,8 @@ Loss: reconstruction + contraction * ||J_h(x~)||_F^2, the encoder's Jacobian wit
 respect to [0, 1] pixels, exact by autodiff (aejax/objectives/contractive.py).
 Writes what experiments/ae.py writes.
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

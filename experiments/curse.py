@@ -17,7 +17,10 @@ import os
 import jax
 import numpy as np
 
-from aejax import cli, config, errors, experiment, metrics, plots, train
+from aejax import config, errors, train
+from aejax.evaluators import metrics
+from aejax.report import plots
+from aejax.run import cli, experiment
 
 DIMS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 784, 1000)
 

@@ -7,7 +7,8 @@ Writes what experiments/ae.py writes; summary.json adds noisy_input_mse (the
 corrupted test input against the clean one) and denoised_mse (its reconstruction
 against the clean one), per-pixel MSE in [0, 1] units.
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

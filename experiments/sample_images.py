@@ -12,13 +12,12 @@ tiles, and each tile lies inside one cell at a random offset: no test tile share
 pixel with a training tile, and both come from all over the quadrant. digits: scikit-learn's 1,797 8x8 grey digits
 (0..16 scaled to 0..255), a fixed fifth held out for testing.
 """
-import argparse
 import os
 
 import numpy as np
 
-from aejax import cli
 from aejax.errors import UserError
+from aejax.run import cli
 
 QUADRANTS = ("top left", "top right", "bottom left", "bottom right")
 CELL = 64   # the side of the cells that are either for training or for test tiles

@@ -7,7 +7,8 @@ pretraining of each layer as a DAE of the codes below, then end-to-end fine-tuni
 Writes what experiments/ae.py writes, and pretraining.json; summary.json adds
 `stages`: each stage's test reconstruction error (aejax/stacked.py).
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

@@ -8,7 +8,8 @@ sigmoid hidden units toward a mean activation rho.
 Loss: reconstruction + code_l1 * ||z||_1 + sparsity * sum_j KL(rho || mean activation
 of hidden unit j) (aejax/objectives/sparse.py). Writes what experiments/ae.py writes.
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

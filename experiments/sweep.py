@@ -12,7 +12,8 @@ sweep.json (a row per model with every figure of a single run's summary),
 sweep.csv, sweep_<figure>.png (mean and spread over seeds against the swept
 axis; sweep.png: all of them), sweep.html. Per-pixel MSE in [0, 1] units.
 """
-from aejax import cli, config, sweep
+from aejax import config
+from aejax.run import cli, sweep
 
 
 def main(argv=None):

@@ -8,7 +8,8 @@ Loss per pixel: cross-entropy of the decoded draw z ~ q(z|x~) + beta * KL(q(z|x~
 adds test_negative_elbo (nats per image, with --loss bce) and prior_samples.png
 shows digits decoded from prior draws.
 """
-from aejax import cli, config, experiment
+from aejax import config
+from aejax.run import cli, experiment
 
 
 def main(argv=None):

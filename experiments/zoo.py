@@ -9,7 +9,7 @@ summary.json and report.html), with evaluation and a checkpoint at the end only.
 Writes zoo.json ({"rows": [...]}, PCA first), zoo.md and zoo.html. Per row:
 test_mse (per-pixel MSE, [0, 1] units) and test_psnr (dB) of the clean test
 digits; knn_accuracy, linear_probe_accuracy, trustworthiness and continuity of
-the code (aejax.analysis); denoised_mse, the reconstruction of the test digits
+the code (aejax.run.analysis); denoised_mse, the reconstruction of the test digits
 under gaussian noise of std 0.5 against the clean ones (the same noise for every
 model); seconds, the wall time of the run (pretraining, training and analysis;
 for PCA the fit); parameters, the number of trained numbers.
@@ -24,8 +24,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import cli, config, corruptions, experiment, losses, pca, train
+from aejax import config, train, units
+from aejax.data import corruptions
 from aejax.errors import UserError
+from aejax.evaluators import pca
+from aejax.run import cli, experiment
 
 # id (its run folder and --models name): (row name, experiment, settings beyond the shared
 # ones). A new model is one line.
@@ -64,7 +67,7 @@ def pca_row(summary, dataset, k, clean, noisy):
 def model_row(name, summary, state, clean, noisy, seconds):
   denoised = train.reconstruct(state, jnp.asarray(noisy))
   return {"name": name, **{c: summary.get(c) for c in COLUMNS[:6]},
-          "denoised_mse": float(jnp.mean(losses.per_pixel_mse(denoised, jnp.asarray(clean)))),
+          "denoised_mse": float(jnp.mean(units.per_pixel_mse(denoised, jnp.asarray(clean)))),
           "seconds": seconds, "parameters": int(sum(p.size for p in jax.tree.leaves(state.params)))}
 
 

@@ -10,12 +10,15 @@ import matplotlib.pyplot
 import matplotlib.text
 import numpy as np
 import pytest
+from conftest import fake_mnist
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
-
-from aejax import analysis, data, metrics, pictures, plots, report, tensorboard_log
-from conftest import fake_mnist
 from test_cli import script
+
+from aejax import data
+from aejax.evaluators import metrics
+from aejax.report import pictures, plots, run_page, tensorboard_log
+from aejax.run import analysis
 
 RNG = np.random.default_rng(0)
 
@@ -223,7 +226,7 @@ def test_summary_holds_every_metric_beside_pca(dae_run):
   assert summary["pca_test_psnr"] > 0
   table = summary["denoising"]
   assert {(r["corruption"], r["level"]) for r in table} == {
-      (c, l) for c in ("gaussian", "masking", "salt_and_pepper") for l in analysis.DENOISING_LEVELS}
+      (c, level) for c in ("gaussian", "masking", "salt_and_pepper") for level in analysis.DENOISING_LEVELS}
   for name in ("gaussian", "masking", "salt_and_pepper"):
     noisy = [r["noisy_input_mse"] for r in table if r["corruption"] == name]
     assert noisy == sorted(noisy), name       # more corruption, larger input error
@@ -296,7 +299,7 @@ def test_report_view_holds_the_run_codes_digits_and_settings(dae_run):
     assert len(ticks) >= 2 and np.allclose(np.diff(ticks), ticks[1] - ticks[0])
     assert all(abs(t - centre[axis]) <= view["half"] for t in ticks)
   sprite = view["sprite"]
-  decode = lambda uri: report.read_sprite(base64.b64decode(uri.split(",", 1)[1]), len(z), sprite["cols"])
+  decode = lambda uri: run_page.read_sprite(base64.b64decode(uri.split(",", 1)[1]), len(z), sprite["cols"])
   digits, reconstructions = decode(sprite["images"]), decode(sprite["reconstructions"])
   expected = np.round(dataset.test_images[shown] / 255.0 * 15) * 17
   assert np.array_equal(digits, expected)

@@ -9,11 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import flat_module
 from scipy import ndimage
 
-from aejax import augmentations, corruptions, models, train
-from aejax.data import mnist
-from conftest import flat_module
+from aejax import models, optim, train
+from aejax.data import augmentations, corruptions, mnist
 
 DIGITS = mnist.load_embedded().test_images[:12].reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
 COLOUR = np.random.default_rng(5).uniform(size=(5, 24, 40, 3)).astype(np.float32)
@@ -164,7 +164,7 @@ def test_the_step_trains_on_the_augmented_digit_as_input_and_target():
   key = jax.random.key(3)
   hparams = {**{k: float(v) for k, v in SETTINGS.items()}, "flip": 0.5}
   make = lambda augmentation, **kw: train.create_train_state(
-      models.AutoEncoder(widths=(16,)), jax.random.key(0), train.make_optimizer(),
+      models.AutoEncoder(widths=(16,)), jax.random.key(0), optim.make_optimizer(),
       corruption="gaussian", noise=0.3, hparams=kw.get("hparams", hparams), augmentation=augmentation)
   state = make("affine")
   _, metrics = jax.jit(train.train_step)(state, batch, key)

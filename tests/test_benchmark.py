@@ -5,9 +5,9 @@ import os
 
 import jax
 import jax.numpy as jnp
+from conftest import ROOT
 
 from aejax import models
-from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("benchmark", os.path.join(ROOT, "experiments", "benchmark.py"))
 benchmark = importlib.util.module_from_spec(spec)

@@ -2,11 +2,12 @@ import chex
 import jax
 import numpy as np
 
-from aejax import checkpoints, models, train
+from aejax import models, optim, train
+from aejax.run import checkpoints
 
 
 def make_state(seed):
-  return train.create_train_state(models.AutoEncoder(), jax.random.key(seed), train.make_optimizer(),
+  return train.create_train_state(models.AutoEncoder(), jax.random.key(seed), optim.make_optimizer(),
                                   corruption="gaussian", noise=0.3)
 
 

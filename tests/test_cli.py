@@ -9,10 +9,12 @@ import sys
 import types
 
 import pytest
-
-from aejax import cli, config, data, experiment, pictures
-from aejax.data import tfds as tfds_source
 from conftest import ROOT, fake_mnist, write_idx
+
+from aejax import config
+from aejax.data import tfds as tfds_source
+from aejax.report import pictures
+from aejax.run import cli, experiment
 
 SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_psnr",
                 "final_train_loss", "samples_per_s", "pca_test_mse", "devices", "knn_accuracy",

@@ -4,7 +4,6 @@ import os
 import re
 
 import pytest
-
 from test_cli import script
 
 CONFIG = {"experiment": "dae", "workdir": None, "epochs": 3, "batch_size": 32, "lr": 0.001, "seed": 0,

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from aejax import data, models, train
+from aejax import data, models, optim, train
 from aejax.models.conv import StridedConv, strided_conv, strided_conv_transpose
 
 SMALL = dict(widths=(16,), channels=(4, 8))
@@ -181,7 +181,7 @@ def test_stepwise_epoch_equals_the_fused_epoch_and_is_chosen_for_lax_conv():
   key = jax.random.key(3)
   # The equality of the two loops holds for any model; a small MLP keeps the compilations short.
   mlp = models.AutoEncoder(widths=(16,))
-  states = [train.create_train_state(mlp, jax.random.key(0), train.make_optimizer(),
+  states = [train.create_train_state(mlp, jax.random.key(0), optim.make_optimizer(),
                                      corruption="gaussian", noise=0.3) for _ in range(2)]
   fused = train.run_epoch(states[0], images, key, 4, batch_size=32, loop="fused")
   stepwise = train.run_epoch(states[1], images, key, 4, batch_size=32, loop="stepwise")

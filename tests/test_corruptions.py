@@ -5,9 +5,9 @@ they replaced."""
 import jax
 import numpy as np
 import pytest
-
-from aejax import corruptions
 from conftest import flat_module
+
+from aejax.data import corruptions
 
 KEY = jax.random.key(0)
 FLAT, COLOUR = (200, 784), (50, 12, 20, 3)      # the shapes of every test, each compiled once

@@ -7,10 +7,10 @@ import numpy as np
 import PIL.Image
 import pytest
 import tensorflow_datasets as tfds
+from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_tiles_npz
 
 from aejax import data
 from aejax.data import mnist, tfds as tfds_source
-from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_tiles_npz
 
 
 @pytest.mark.parametrize("gz", [False, True])

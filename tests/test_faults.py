@@ -13,11 +13,12 @@ import chex
 import hypothesis
 import numpy as np
 import pytest
-from hypothesis import strategies as st
-
-from aejax import checkpoints, config, experiment
 from conftest import ROOT, fake_mnist
+from hypothesis import strategies as st
 from test_cli import expect_error, script
+
+from aejax import config
+from aejax.run import checkpoints, experiment
 
 EPOCHS = 30
 SCRIPT = os.path.join(ROOT, "experiments", "dae.py")

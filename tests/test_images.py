@@ -9,12 +9,11 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-
-from aejax import config, experiment
 from conftest import ROOT, photo_tiles, write_tiles_npz
-from test_cli import script
 from test_data import Tiles, write_pngs
 from test_workdir import call, one_line_error
+
+from aejax.run import experiment
 
 TINY = ["--batch-size", "16", "--widths", "16", "--eval-every", "0", "--checkpoint-every", "0"]
 

@@ -10,7 +10,8 @@ import numpy as np
 import optax
 import pytest
 
-from aejax import likelihood, models, objectives, train
+from aejax import models, objectives, train
+from aejax.evaluators import likelihood
 from aejax.objectives import variational
 
 N_POINTS, DATA_DIM, LATENT_DIM, NOISE_SD = 64, 8, 2, 0.3

@@ -4,15 +4,15 @@ import chex
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import losses, objectives
+from aejax import objectives, units
 
 
 def test_per_pixel_mse_and_psnr_by_hand():
   a = jnp.array([[0.0, 0.5, 1.0, 1.0]])
   b = jnp.array([[0.0, 0.0, 0.0, 1.0]])
-  mse = losses.per_pixel_mse(a, b)
+  mse = units.per_pixel_mse(a, b)
   chex.assert_trees_all_close(mse, jnp.array([(0.25 + 1.0) / 4]))
-  chex.assert_trees_all_close(losses.psnr(jnp.array(0.01)), 20.0, rtol=1e-6)
+  chex.assert_trees_all_close(units.psnr(jnp.array(0.01)), 20.0, rtol=1e-6)
 
 
 def test_mse_objective_scores_in_minus_one_to_one_units():

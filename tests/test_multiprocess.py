@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, fake_mnist
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
@@ -50,7 +49,7 @@ def finish(procs, timeout=240):
 
 
 def final_params(workdir):
-  from aejax import experiment
+  from aejax.run import experiment
   _, state, _, epoch = experiment.load_run(workdir)
   return epoch, np.concatenate([np.ravel(x) for x in
                                 __import__("jax").tree.leaves(state.params)])
@@ -137,11 +136,13 @@ def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path,
 
 TWO_BY_TWO = """
 import sys, jax, numpy as np
-from aejax import models, parallel, train
+from aejax import models, train
+from aejax import optim
+from aejax.run import parallel
 parallel.initialize_distributed()
 mesh = parallel.make_mesh(0, 64)
 state = train.create_train_state(models.AutoEncoder(widths=(32,)), jax.random.key(0),
-                                 train.make_optimizer(), corruption="gaussian", noise=0.3)
+                                 optim.make_optimizer(), corruption="gaussian", noise=0.3)
 state = jax.device_put(state, parallel.replicated(mesh))
 images = jax.device_put(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)).astype(np.uint8),
                         parallel.replicated(mesh))

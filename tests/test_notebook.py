@@ -5,7 +5,6 @@ import re
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "walkthrough.ipynb")

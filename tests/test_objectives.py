@@ -9,8 +9,9 @@ import numpy as np
 import optax
 import pytest
 
-from aejax import cli, config, experiment, models, objectives, stacked, train
+from aejax import config, models, objectives, stacked, train
 from aejax.objectives import contractive, sparse, variational
+from aejax.run import cli, experiment
 
 KEY = jax.random.key(0)
 
@@ -158,7 +159,7 @@ def test_stacked_network_computes_exactly_the_chain_of_its_stages():
 
     @jax.jit
     def chain_and_deep(x):
-      params = [l.init(jax.random.key(i), jnp.zeros((1, *l.image_shape)))["params"] for i, l in enumerate(layers)]
+      params = [layer.init(jax.random.key(i), jnp.zeros((1, *layer.image_shape)))["params"] for i, layer in enumerate(layers)]
       code = x
       for layer, p in zip(layers, params):
         code = layer.apply({"params": p}, objective.to_model(code), method="encode")

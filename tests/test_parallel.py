@@ -12,12 +12,14 @@ FOUR_DEVICES = {**os.environ, "PYTHONPATH": ROOT,
 
 SAME_STEP = textwrap.dedent("""
     import chex, jax, numpy as np
-    from aejax import models, parallel, train
+    from aejax import models, train
+    from aejax import optim
+    from aejax.run import parallel
     assert jax.device_count() == 4
     images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)), jax.numpy.uint8)
     def run(n):
       mesh = parallel.make_mesh(n, 64)
-      state = train.create_train_state(models.AutoEncoder(), jax.random.key(0), train.make_optimizer(),
+      state = train.create_train_state(models.AutoEncoder(), jax.random.key(0), optim.make_optimizer(),
                                        corruption="gaussian", noise=0.3)
       state = jax.device_put(state, parallel.replicated(mesh))
       data = jax.device_put(images, parallel.replicated(mesh))
@@ -62,7 +64,9 @@ def test_four_device_cli_run_and_indivisible_batch(tmp_path):
 def test_watching_peers_ends_a_multiprocess_run_on_any_error_but_a_run_error(monkeypatch, capsys):
   import jax
   import pytest
-  from aejax import errors, parallel
+
+  from aejax import errors
+  from aejax.run import parallel
 
   ended = []
   monkeypatch.setattr(parallel, "abandon", lambda error: ended.append(error))

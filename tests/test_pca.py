@@ -2,7 +2,7 @@
 import numpy as np
 import sklearn.decomposition
 
-from aejax import pca
+from aejax.evaluators import pca
 
 
 def test_pca_matches_sklearn():

@@ -16,8 +16,8 @@ import matplotlib.text
 import numpy as np
 import pytest
 
-from aejax import config as config_lib
-from aejax import pictures, plots, report, train
+from aejax import config as config_lib, train
+from aejax.report import pictures, plots, run_page
 
 RNG = np.random.default_rng(0)
 N = 300
@@ -61,10 +61,10 @@ def page(tmp_path_factory):
   images = blobs(labels)
   reconstructions = np.clip(images / 255.0 * 0.8 + 0.05 * RNG.random(images.shape), 0, 1)
   config = config_lib.DAEConfig(corruption="masking", noise=0.3, epochs=7, workdir=str(folder))
-  view = report.view_data(codes, labels, images, reconstructions, [str(c) for c in range(10)])
+  view = run_page.view_data(codes, labels, images, reconstructions, [str(c) for c in range(10)])
   history = [{"epoch": e, "samples_per_s": 1000.0 * e} for e in range(1, 5)]
   path = str(folder / "report.html")
-  report.write(path, config, "idx:/data/mnist", SUMMARY, {}, str(folder), view, PROVENANCE, history)
+  run_page.write(path, config, "idx:/data/mnist", SUMMARY, {}, str(folder), view, PROVENANCE, history)
   with open(path) as f:
     text = f.read()
   return path, text, view, codes, images, reconstructions, config
@@ -113,28 +113,28 @@ def test_view_data_one_scale_ticks_and_digits(page):
   assert np.ptp(p[:, 2]) < 0.5 * np.ptp(p[:, 0])   # the narrow z3 stays narrow: no per-axis stretch
   assert view["names"] == ["z1", "z2", "z3"]
   sprite = view["sprite"]
-  decode = lambda uri: report.read_sprite(base64.b64decode(uri.split(",", 1)[1]), N, sprite["cols"])
+  decode = lambda uri: run_page.read_sprite(base64.b64decode(uri.split(",", 1)[1]), N, sprite["cols"])
   assert np.array_equal(decode(sprite["images"]), np.round(images / 255.0 * 15) * 17)
   assert np.abs(decode(sprite["reconstructions"]) / 255.0 - reconstructions).max() <= 0.5 / 15 + 1e-9
   assert np.allclose(view["mse"], np.mean((images / 255.0 - reconstructions) ** 2, axis=(1, 2, 3)), atol=1e-4)
   assert (sprite["width"], sprite["height"], sprite["channels"], sprite["shrunk"]) == (28, 28, 1, 1)
-  assert view["classes"] == [str(c) for c in range(10)] and view["label"] == [int(l) for l in view["label"]]
+  assert view["classes"] == [str(c) for c in range(10)] and view["label"] == [int(c) for c in view["label"]]
   assert view["colors"] == [matplotlib.colors.to_hex(plots.CLASS_COLORS(c)) for c in range(10)]
   for lo, hi in ((-38.2, 1.7), (0.012, 0.049), (-3, 3), (1e-5, 9e-5)):
-    ticks = np.array(report.nice_ticks(lo, hi))
+    ticks = np.array(run_page.nice_ticks(lo, hi))
     step = ticks[1] - ticks[0]
     assert 3 <= len(ticks) <= 10 and lo <= ticks[0] and ticks[-1] <= hi and np.allclose(np.diff(ticks), step)
     mantissa = step / 10 ** np.floor(np.log10(step))
     assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-6 and np.allclose(ticks / step, np.round(ticks / step))
-  assert report.nice_ticks(-38.2, 1.7) == [-30, -20, -10, 0] or report.nice_ticks(-38.2, 1.7)[0] == -35
+  assert run_page.nice_ticks(-38.2, 1.7) == [-30, -20, -10, 0] or run_page.nice_ticks(-38.2, 1.7)[0] == -35
 
 
 def test_view_data_of_codes_of_other_sizes():
   labels = RNG.integers(0, 10, 50)
   images = blobs(labels)
-  two = report.view_data(RNG.normal(size=(50, 2)), labels, images, images)
+  two = run_page.view_data(RNG.normal(size=(50, 2)), labels, images, images)
   assert two["dims"] == 2 and np.all(np.array(two["p"])[:, 2] == 0) and two["ticks"][2] == []
-  eight = report.view_data(RNG.normal(size=(50, 8)), labels, images, images)
+  eight = run_page.view_data(RNG.normal(size=(50, 8)), labels, images, images)
   assert eight["names"] == ["PC1 of z", "PC2 of z", "PC3 of z"] and len(eight["z"][0]) == 8
   assert np.all(np.array(eight["mse"]) == 0)
 
@@ -269,12 +269,12 @@ def test_view_in_headless_chromium(page, browser, tmp_path):
 
 def test_titles_name_the_augmentation():
   config = config_lib
-  assert report.run_kind(config.AEConfig()) == "AE"
-  assert report.run_kind(config.AEConfig(augmentation="affine", rotation=5.0, shift=1.0, scale=0.05)) == (
+  assert run_page.run_kind(config.AEConfig()) == "AE"
+  assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=5.0, shift=1.0, scale=0.05)) == (
       "AE (augmented: up to 5° turned, 1 px moved, 5% resized)")
-  assert report.run_kind(config.DAEConfig(augmentation="affine")) == (
+  assert run_page.run_kind(config.DAEConfig(augmentation="affine")) == (
       "DAE (gaussian noise, std 0.5; augmented: up to 10° turned, 1.5 px moved, 10% resized)")
-  assert report.run_kind(config.AEConfig(augmentation="affine", rotation=0.0, shift=0.0, scale=0.0,
+  assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=0.0, shift=0.0, scale=0.0,
                                          flip=0.5)) == "AE (augmented: mirrored with probability 0.5)"
 
 
@@ -283,26 +283,26 @@ NAMES = ("china", "flower", "cat")
 
 def decode_sprite(view, key, n):
   uri = view["sprite"][key]
-  return report.read_sprite(base64.b64decode(uri.split(",", 1)[1]), n, view["sprite"]["cols"])
+  return run_page.read_sprite(base64.b64decode(uri.split(",", 1)[1]), n, view["sprite"]["cols"])
 
 
 def test_sprites_hold_colour_and_grey_images_of_any_shape():
   labels = RNG.integers(0, 3, 23)
   colour = colour_images(labels)
-  png, cols = report.sprite(colour)
-  back = report.read_sprite(png, 23, cols)
+  png, cols = run_page.sprite(colour)
+  back = run_page.read_sprite(png, 23, cols)
   assert back.shape == (23, 24, 40, 3) and cols == 5
   assert np.abs(back / 255.0 - colour / 255.0).max() <= 0.5 / 31 + 0.5 / 255   # 32 levels a channel
-  assert np.array_equal(report.read_sprite(report.sprite(colour, 7, levels=256)[0], 23, 7), colour)
-  full = len(report.sprite(colour, levels=256)[0])
+  assert np.array_equal(run_page.read_sprite(run_page.sprite(colour, 7, levels=256)[0], 23, 7), colour)
+  full = len(run_page.sprite(colour, levels=256)[0])
   assert len(png) < 0.8 * full    # quantised: smaller than the 8-bit sprite
   pixels = colour[:5] / 255.0 * 0.9
-  assert np.abs(report.read_sprite(report.sprite(pixels)[0], 5, 3) / 255.0 - pixels).max() <= 0.5 / 31 + 0.5 / 255
+  assert np.abs(run_page.read_sprite(run_page.sprite(pixels)[0], 5, 3) / 255.0 - pixels).max() <= 0.5 / 31 + 0.5 / 255
   grey = RNG.integers(0, 256, (10, 8, 8, 1)).astype(np.uint8)
-  png, cols = report.sprite(grey)
-  assert np.array_equal(report.read_sprite(png, 10, cols), np.round(grey / 255.0 * 15) * 17)
-  assert np.array_equal(report.read_sprite(report.sprite(grey, levels=256)[0], 10, 4), grey)
-  assert np.array_equal(report.read_sprite(report.sprite(grey[..., 0])[0], 10, 4)[..., 0],
+  png, cols = run_page.sprite(grey)
+  assert np.array_equal(run_page.read_sprite(png, 10, cols), np.round(grey / 255.0 * 15) * 17)
+  assert np.array_equal(run_page.read_sprite(run_page.sprite(grey, levels=256)[0], 10, 4), grey)
+  assert np.array_equal(run_page.read_sprite(run_page.sprite(grey[..., 0])[0], 10, 4)[..., 0],
                         np.round(grey[..., 0] / 255.0 * 15) * 17)   # [N, H, W] is grey too
 
 
@@ -310,7 +310,7 @@ def test_view_data_of_colour_images_with_class_names_and_without_labels(tmp_path
   labels = RNG.integers(0, 3, 40)
   images = colour_images(labels)
   recon = np.clip(images / 255.0 * 0.9, 0, 1)
-  view = report.view_data(RNG.normal(size=(40, 3)), labels, images, recon, NAMES)
+  view = run_page.view_data(RNG.normal(size=(40, 3)), labels, images, recon, NAMES)
   assert view["classes"] == list(NAMES) and view["label"] == labels.tolist()
   assert view["colors"] == [matplotlib.colors.to_hex(c) for c in plots.class_colors(3)]
   assert {k: view["sprite"][k] for k in ("width", "height", "channels", "shrunk")} == {
@@ -318,21 +318,21 @@ def test_view_data_of_colour_images_with_class_names_and_without_labels(tmp_path
   assert np.abs(decode_sprite(view, "images", 40) / 255.0 - images / 255.0).max() <= 0.5 / 31 + 0.5 / 255
   assert np.abs(decode_sprite(view, "reconstructions", 40) / 255.0 - recon).max() <= 0.5 / 31 + 0.5 / 255
   assert np.allclose(view["mse"], np.mean((images / 255.0 - recon) ** 2, axis=(1, 2, 3)), atol=1e-4)
-  unlabelled = report.view_data(RNG.normal(size=(40, 2)), None, images.astype(np.float32) / 255, recon)
+  unlabelled = run_page.view_data(RNG.normal(size=(40, 2)), None, images.astype(np.float32) / 255, recon)
   assert unlabelled["label"] is None and unlabelled["classes"] == [] and len(unlabelled["colors"]) == 1
   config = config_lib.AEConfig(workdir=str(tmp_path))
   summary = {k: v for k, v in SUMMARY.items() if "accuracy" not in k}   # no labels: no class metrics
-  report.write(str(tmp_path / "report.html"), config, "folder:/photos", summary, {}, str(tmp_path), unlabelled)
+  run_page.write(str(tmp_path / "report.html"), config, "folder:/photos", summary, {}, str(tmp_path), unlabelled)
   text = (tmp_path / "report.html").read_text()
   assert "accuracy" not in text and "40 test images (no labels)" in text
   assert '<canvas id="image" width="40" height="24" style="width:112px;height:67px">' in text
 
 
 def test_large_images_are_shrunk_for_the_page():
-  assert report.thumbnail_factor(2000, (28, 28)) == report.thumbnail_factor(2000, (32, 32, 3)) == 1
-  assert report.thumbnail_factor(2000, (96, 96, 3)) == 3 and report.thumbnail_factor(10, (1000, 600)) == 2
+  assert run_page.thumbnail_factor(2000, (28, 28)) == run_page.thumbnail_factor(2000, (32, 32, 3)) == 1
+  assert run_page.thumbnail_factor(2000, (96, 96, 3)) == 3 and run_page.thumbnail_factor(10, (1000, 600)) == 2
   images = RNG.random((3, 90, 61, 3))
-  view = report.view_data(RNG.normal(size=(3, 2)), [0, 1, 1], images, images)
+  view = run_page.view_data(RNG.normal(size=(3, 2)), [0, 1, 1], images, images)
   assert view["sprite"]["shrunk"] == 1
   block = np.arange(5 * 3, dtype=float).reshape(1, 5, 3, 1) / 15   # 5 x 3 in 2 x 2 blocks, edges repeated
   small = plots.shrink(block, 2)
@@ -467,14 +467,14 @@ def test_colour_many_classes_and_unlabelled_views_in_headless_chromium(browser, 
   names = [f"kind {c}" for c in range(100)]
   names[labels[0]] = "<b>cat</b> & co"
   colour = colour_images(labels)
-  view = report.view_data(RNG.normal(size=(n, 3)), labels, colour, colour, names)
+  view = run_page.view_data(RNG.normal(size=(n, 3)), labels, colour, colour, names)
   config = config_lib.AEConfig(workdir=str(tmp_path))
-  report.write(str(tmp_path / "colour.html"), config, "folder:/photos", SUMMARY, {}, str(tmp_path), view)
+  run_page.write(str(tmp_path / "colour.html"), config, "folder:/photos", SUMMARY, {}, str(tmp_path), view)
   grey = RNG.integers(0, 256, (60, 8, 8, 1)).astype(np.uint8)
-  plain = report.view_data(RNG.normal(size=(60, 2)), None, grey, grey)
-  report.write(str(tmp_path / "plain.html"), config, "folder:/scans", SUMMARY, {}, str(tmp_path), plain)
-  few = report.view_data(RNG.normal(size=(60, 2)), np.arange(60) % 3, grey, grey, ["<i>a</i>", "b & c", "d"])
-  report.write(str(tmp_path / "few.html"), config, "folder:/scans", SUMMARY, {}, str(tmp_path), few)
+  plain = run_page.view_data(RNG.normal(size=(60, 2)), None, grey, grey)
+  run_page.write(str(tmp_path / "plain.html"), config, "folder:/scans", SUMMARY, {}, str(tmp_path), plain)
+  few = run_page.view_data(RNG.normal(size=(60, 2)), np.arange(60) % 3, grey, grey, ["<i>a</i>", "b & c", "d"])
+  run_page.write(str(tmp_path / "few.html"), config, "folder:/scans", SUMMARY, {}, str(tmp_path), few)
   context = browser.new_context(viewport={"width": 1000, "height": 800})
   try:
     tab = context.new_page()

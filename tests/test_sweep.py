@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, fake_mnist
 from test_cli import expect_error
 
@@ -18,7 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, "experiments"))
 import dae as dae_script  # pylint: disable=wrong-import-position
 import sweep as sweep_script  # pylint: disable=wrong-import-position
 
-from aejax import sweep  # pylint: disable=wrong-import-position
+from aejax.run import sweep  # pylint: disable=wrong-import-position
 
 # Augmented, on a cosine schedule: the sweep must draw and schedule per model as single runs do.
 TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
@@ -75,7 +74,8 @@ def test_outputs(swept):
 
 
 def test_augmentation_ranges_are_axes_of_an_augmented_sweep_only(capsys):
-  from aejax import cli, config
+  from aejax import config
+  from aejax.run import cli
   swept, _ = cli.parse(config.SweepConfig, ["--augmentation", "affine", "--rotation", "0,5", "--shift", "1"])
   swept.check()
   assert [(m.rotation, m.shift, m.scale) for m in swept.members()] == [(0.0, 1.0, 0.1), (5.0, 1.0, 0.1)]
@@ -87,12 +87,12 @@ def test_augmentation_ranges_are_axes_of_an_augmented_sweep_only(capsys):
 
 
 def test_series_mean_and_spread_over_seeds():
-  from aejax import sweep_report
+  from aejax.report import sweep_page
   rows = [{"noise": n, "lr": 1e-3, "weight_decay": 0.0, "seed": s, "test_mse": n + s}
           for n in (0.1, 0.5) for s in (0, 1)]
   result = {"axes": {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [0.0], "seed": [0, 1]},
             "rows": rows}
-  (key, points), = sweep_report.series(result, "test_mse").items()
+  (key, points), = sweep_page.series(result, "test_mse").items()
   assert key == () and points == [(0.1, pytest.approx(0.6), 0.5, 2), (0.5, 1.0, 0.5, 2)]
 
 

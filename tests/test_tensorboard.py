@@ -7,9 +7,9 @@ import re
 import numpy as np
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-from aejax import tensorboard_log
 from test_report import colour_images
+
+from aejax.report import tensorboard_log
 
 
 def read_scalars(workdir, tag):

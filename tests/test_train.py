@@ -9,15 +9,17 @@ import optax
 import pytest
 
 import aejax
-from aejax import config, corruptions, data, experiment, losses, models, objectives, train
+from aejax import config, data, models, objectives, optim, train
+from aejax.data import corruptions
 from aejax.objectives import sparse
+from aejax.run import experiment
 
 BATCH = jax.random.uniform(jax.random.key(42), (32, 28, 28, 1))
 
 
 def make_state(corruption="none", noise=0.0, objective="mse", seed=0, **model_kw):
   model = models.AutoEncoder(output=objectives.OBJECTIVES[objective].output, **model_kw)
-  return train.create_train_state(model, jax.random.key(seed), train.make_optimizer(),
+  return train.create_train_state(model, jax.random.key(seed), optim.make_optimizer(),
                                   objective=objective, corruption=corruption, noise=noise)
 
 
@@ -41,7 +43,7 @@ def test_optimizer_matches_pytorch_adam_and_adamw_by_hand():
   p0 = rng.normal(size=(5, 3)).astype(np.float64)
   grads = [rng.normal(size=(5, 3)) for _ in range(3)]
   for decoupled in (False, True):
-    tx = train.make_optimizer(lr=0.01, weight_decay=0.1, decoupled=decoupled)
+    tx = optim.make_optimizer(lr=0.01, weight_decay=0.1, decoupled=decoupled)
     p = jnp.asarray(p0, jnp.float32)
     opt = tx.init(p)
     for g in grads:
@@ -209,7 +211,7 @@ def test_bfloat16_compute_trains_with_float32_state():
 def test_models_differing_only_in_hparams_train_together_under_vmap():
   """What a sweep needs: noise levels and weights are traced, so one vmapped
   program steps several models at once, each as it would alone."""
-  states = [train.create_train_state(models.AutoEncoder(widths=(16,)), jax.random.key(s), train.make_optimizer(),
+  states = [train.create_train_state(models.AutoEncoder(widths=(16,)), jax.random.key(s), optim.make_optimizer(),
                                      corruption="gaussian", noise=noise,
                                      regularisers={"code_l1": (sparse.code_l1, weight)})
             for s, noise, weight in ((0, 0.1, 0.0), (1, 0.5, 0.3))]

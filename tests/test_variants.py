@@ -5,11 +5,11 @@ import os
 
 import hypothesis
 import pytest
+from conftest import fake_mnist
 from hypothesis import strategies as st
+from test_cli import expect_error, script
 
 from aejax import stacked
-from conftest import fake_mnist
-from test_cli import expect_error, script
 
 EPOCHS = 3
 SHARED = ["--epochs", str(EPOCHS), "--widths", "16", "--batch-size", "32"]

@@ -10,10 +10,11 @@ import sys
 import time
 
 import pytest
-
-from aejax import config, workdir
 from conftest import ROOT, fake_mnist
 from test_cli import script
+
+from aejax import config
+from aejax.run import workdir
 
 TINY = ["--batch-size", "32", "--widths", "16"]
 

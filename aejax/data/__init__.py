@@ -13,8 +13,7 @@ import dataclasses
 import os
 import re
 
-from aejax.data import folder, mnist, npz
-from aejax.data import tfds as tfds_source
+from aejax.data import folder, mnist, npz, tfds as tfds_source
 from aejax.data.dataset import DataError, Dataset, parse_size
 
 __all__ = ["DataError", "Dataset", "SOURCES", "load", "parse_size", "recorded"]

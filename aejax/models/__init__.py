@@ -14,3 +14,6 @@ from aejax.models.gaussian import Gaussian
 from aejax.models.mlp import ACTIVATIONS, MNIST_SHAPE, REFERENCE_WIDTHS, AutoEncoder
 
 ARCHITECTURES = {"mlp": AutoEncoder, "conv": ConvAutoEncoder}
+
+__all__ = ["ACTIVATIONS", "ARCHITECTURES", "MNIST_SHAPE", "REFERENCE_WIDTHS", "AutoEncoder", "ConvAutoEncoder",
+           "Gaussian"]

@@ -20,8 +20,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jax import lax
 from flax.linen.dtypes import promote_dtype
+from jax import lax
 
 from aejax.models.mlp import ACTIVATIONS, MNIST_SHAPE, check_images
 

@@ -2,7 +2,7 @@
 
   loss(params, x, key) = mean_b L(x_b, g(z_b)) + sum_i w_i R_i(forward)
 
-where x~ = q(x~|x) is the corrupted batch (aejax.corruptions), z = h(x~) the code
+where x~ = q(x~|x) is the corrupted batch (aejax.data.corruptions), z = h(x~) the code
 (a draw from q(z|x~) for a Gaussian encoder, aejax.models.gaussian), L the
 reconstruction term (`reconstruction.py`: MSE or cross-entropy, averaged over
 pixels) and each R_i a pure function of the `Forward` pass (one file per concept:
@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import jax
 import jax.numpy as jnp
 
-from aejax import losses
+from aejax import units
 from aejax.objectives.reconstruction import BCE, MSE, OBJECTIVES, Objective
 
 __all__ = ["BCE", "MSE", "OBJECTIVES", "Forward", "Objective", "find", "loss"]
@@ -91,7 +91,7 @@ def loss(apply_fn, objective, corruption, regularisers, hparams, params, batch, 
                         rngs={"sample": jax.random.fold_in(key, 1)}, mutable="intermediates")
   outputs = apply_fn(variables, code, method="decode")
   total = jnp.mean(objective.per_example(outputs, batch))
-  metrics = {"mse": jnp.mean(losses.per_pixel_mse(objective.to_pixels(outputs), batch))}
+  metrics = {"mse": jnp.mean(units.per_pixel_mse(objective.to_pixels(outputs), batch))}
   if regularisers:
     forward = Forward(
         pixels=batch, corrupted=corrupted, code=code, outputs=outputs,

@@ -3,7 +3,7 @@
 An objective says how the model sees the pixels (`to_model`), how its outputs
 are scored against the clean pixels (`per_example`), and how its outputs map
 back to [0, 1] pixels (`to_pixels`), so that runs with different objectives
-report comparable errors (aejax.losses).
+report comparable errors (aejax.units).
 """
 import dataclasses
 from typing import Callable
@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from aejax.losses import per_example
+from aejax.units import per_example
 
 
 @dataclasses.dataclass(frozen=True)

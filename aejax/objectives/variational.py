@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from aejax import objectives
-from aejax.losses import per_example
+from aejax.units import per_example
 
 
 def gaussian_kl(mean, log_var):

@@ -23,7 +23,7 @@ import matplotlib.colors
 import numpy as np
 from PIL import Image
 
-from aejax import plots
+from aejax.report import plots
 
 ROWS = [  # (summary key, label, units)
     ("test_mse", "test per-pixel MSE", "[0, 1] units, lower is better"),
@@ -156,7 +156,7 @@ def view_data(codes, labels, images, reconstructions, class_names=None):
   if labels is None:
     classes, colors, labels = [], [plots.CLASS_COLORS(0)], None
   else:
-    labels = [int(l) for l in labels]
+    labels = [int(c) for c in labels]
     classes = list(plots.class_names_of(labels, class_names))
     colors = plots.class_colors(len(classes))
   return {
@@ -445,7 +445,7 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
   """Writes the report of a run on data `source`: `summary` metrics with their
   `pca_` twins, the PNG files named in `pictures` (name -> caption) from
   `workdir`, the viewer over `view` (as `view_data` returns), and the provenance
-  table of `config`, `provenance` (aejax.provenance.collect; when None, what
+  table of `config`, `provenance` (aejax.run.provenance.collect; when None, what
   `workdir`/summary.json records) and `history`."""
   esc = html.escape
   number = lambda value: "-" if value is None else f"{value:.4f}"

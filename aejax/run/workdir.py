@@ -179,7 +179,7 @@ def read_metrics(path, up_to_epoch=None):
 
 def check_progress(path):
   """Raises WorkdirError naming `path` unless it is absent or a readable
-  progress.npz (arrays named epoch_<n>); aejax.analysis reads and extends it."""
+  progress.npz (arrays named epoch_<n>); aejax.run.analysis reads and extends it."""
   if not os.path.exists(path):
     return
   try:

@@ -1,5 +1,5 @@
 """The analysis of a trained state: metrics of the learned manifold beside PCA,
-then the pictures and report.html (aejax.pictures) that show them. A training run
+then the pictures and report.html (aejax.report.pictures) that show them. A training run
 ends with it, and experiments/analyze.py repeats it from a checkpoint with the
 same result.
 """
@@ -9,8 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import corruptions, losses, metrics, pca, pictures, stacked, train
+from aejax import stacked, train, units
+from aejax.data import corruptions
+from aejax.evaluators import metrics, pca
 from aejax.objectives import variational
+from aejax.report import pictures
 
 DENOISING_LEVELS = (0.1, 0.3, 0.5, 0.7)
 
@@ -21,8 +24,8 @@ def denoising_errors(state, pixels, key, level, *, corruption):
   corrupted by `corruption` at `level` (traced: no recompilation per level)."""
   noisy = corruptions.CORRUPTIONS[corruption](key, pixels, level)
   denoised = train.reconstruct(state, noisy)
-  return (jnp.mean(losses.per_pixel_mse(noisy, pixels)),
-          jnp.mean(losses.per_pixel_mse(denoised, pixels)))
+  return (jnp.mean(units.per_pixel_mse(noisy, pixels)),
+          jnp.mean(units.per_pixel_mse(denoised, pixels)))
 
 
 UNLABELLED = "no labels: the kNN accuracy and the linear probe are not measured"
@@ -59,13 +62,13 @@ def notes(dataset):
 def test_metrics(config, test):
   """The summary's figures of a test evaluation (`train.evaluate`'s means)."""
   test = jax.device_get(test)
-  out = {"test_mse": float(test["mse"]), "test_psnr": losses.psnr(test["mse"]),
+  out = {"test_mse": float(test["mse"]), "test_psnr": units.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
   if config.corruption != "none":
     out.update(corruption=config.corruption, noise=config.noise,
                noisy_input_mse=float(test["noisy_input_mse"]),
                denoised_mse=float(test["denoised_mse"]),
-               denoised_psnr=losses.psnr(test["denoised_mse"]))
+               denoised_psnr=units.psnr(test["denoised_mse"]))
   return out
 
 
@@ -89,7 +92,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
 
   test: `train.evaluate(state, test_images, eval_key)` if the caller has it
   already (the final epoch's evaluation), else computed here. provenance: the
-  dict of aejax.provenance.collect, shown in the report."""
+  dict of aejax.run.provenance.collect, shown in the report."""
   out, test_codes = summary_metrics(config, dataset, state, eval_key, test)
   out.update(stacked.read_records(workdir))
   test_pixels = train.as_pixels(dataset.test_images)
@@ -107,7 +110,7 @@ def pca_metrics(latent_dim, dataset):
   pca_train, pca_test = baseline.encode(train_pixels), baseline.encode(test_pixels)
   flat = test_pixels.reshape(len(test_pixels), -1)
   pca_mse = float(np.mean(np.square(np.clip(baseline.decode(pca_test), 0, 1) - flat)))
-  out = {"pca_test_mse": pca_mse, "pca_test_psnr": losses.psnr(pca_mse)}
+  out = {"pca_test_mse": pca_mse, "pca_test_psnr": units.psnr(pca_mse)}
   out.update({f"pca_{k}": v for k, v in
               code_metrics(pca_train, pca_test, dataset, neighbourhood, test_pixels).items()})
   return out
@@ -146,6 +149,6 @@ def summary_metrics(config, dataset, state, eval_key, test=None, pca_figures=Non
               state, jnp.asarray(test_pixels), eval_key, level, corruption=name))
         table.append({"corruption": name, "level": level, "noisy_input_mse": noisy_mse,
                       "denoised_mse": denoised_mse,
-                      "psnr_gain_db": losses.psnr(denoised_mse) - losses.psnr(noisy_mse)})
+                      "psnr_gain_db": units.psnr(denoised_mse) - units.psnr(noisy_mse)})
     out["denoising"] = table
   return out, test_codes

@@ -21,19 +21,22 @@ The run itself is `experiment.prepare`, `train_loop` (checkpoints of the
 stacked state, --resume, SIGTERM) and this module's `finish`, which analyses
 every model as a single run's summary does (`analysis.summary_metrics`, no
 pictures) and writes sweep.json, sweep.csv, the plots and sweep.html
-(aejax.sweep_report).
+(aejax.report.sweep_page).
 """
 import functools
 import math
+import os
 import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from aejax import analysis, experiment, provenance, sweep_report, train
+from aejax import train
 from aejax.errors import UserError
+from aejax.report import sweep_page
+from aejax.run import analysis, experiment, provenance
+from aejax.run.workdir import write_json
 
 
 def stack(trees):
@@ -183,8 +186,9 @@ def finish(run):
             "samples_per_s": summary["samples_per_s"], "epochs": summary["epochs"],
             "data_source": summary["data_source"]}
   if run.records.writer:
-    sweep_report.write(run.workdir, config, result)
-  print(sweep_report.headline(result, run.workdir), flush=True)
+    write_json(os.path.join(run.workdir, sweep_page.SWEEP_FILE), result)
+    sweep_page.write(run.workdir, config, result)
+  print(sweep_page.headline(result, run.workdir), flush=True)
   return result
 
 

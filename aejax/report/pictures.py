@@ -1,6 +1,6 @@
 """The pictures of a trained state (each a PNG and a PDF), report.html and
 TensorBoard's images and embedding; and progress.npz, the reconstructions of the
-grid images through training. aejax.analysis computes the metrics they show.
+grid images through training. aejax.run.analysis computes the metrics they show.
 """
 import os
 
@@ -8,8 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import metrics, plots, report, tensorboard_log, train
+from aejax import train
+from aejax.evaluators import metrics
 from aejax.objectives import variational
+from aejax.report import plots, run_page, tensorboard_log
 
 PROGRESS_FILE = "progress.npz"
 PICTURES = {  # each also as PDF (plots.vector_path)
@@ -113,7 +115,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   summary.json records, if anything."""
   path = lambda name: os.path.join(workdir, name)
   images = lambda x: np.asarray(x).reshape(-1, *dataset.image_shape)
-  kind = report.run_kind(config)
+  kind = run_page.run_kind(config)
   labels = dataset.test_labels
   names = plots.class_names_of(labels, dataset.class_names) if labels is not None else ()
   idx = grid_indices(labels, len(test_pixels))
@@ -125,7 +127,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
     rows["corrupted"] = noisy
     rows["denoised"] = denoised
   rows["reconstruction"] = reconstruction
-  plots.save(plots.image_grid(rows, title=f"{kind}\n{report.headline(config, out)} (per-pixel MSE, [0, 1] units)",
+  plots.save(plots.image_grid(rows, title=f"{kind}\n{run_page.headline(config, out)} (per-pixel MSE, [0, 1] units)",
                               col_labels=columns), path("reconstructions.png"))
 
   by_epoch = {e: images(v) for e, v in sorted(_read_progress(workdir).items())}
@@ -167,12 +169,12 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
         title=f"{kind}: decoded from codes drawn from the prior N(0, I)"), path("prior_samples.png"))
 
   if provenance is None:
-    provenance = report.read_recorded_provenance(workdir)
+    provenance = run_page.read_recorded_provenance(workdir)
   shown = metrics.subset(len(test_codes), metrics.N_NEIGHBOURHOOD)
   shown_labels = None if labels is None else labels[shown]
-  view = report.view_data(test_codes[shown], shown_labels, dataset.test_images[shown],
+  view = run_page.view_data(test_codes[shown], shown_labels, dataset.test_images[shown],
                           images(train.reconstruct(state, jnp.asarray(test_pixels[shown]))), names)
-  report.write(path("report.html"), config, dataset.source, out, pictures(config), workdir, view,
+  run_page.write(path("report.html"), config, dataset.source, out, pictures(config), workdir, view,
                provenance, history)
 
   step = history[-1]["epoch"] if history else config.epochs
@@ -180,5 +182,5 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
       workdir, step, {"reconstructions": rows, "traversals": traversal_rows},
       originals, by_epoch, test_codes[shown], shown_labels, test_pixels[shown], np.array(view["mse"]),
       "| | |\n| --- | --- |\n" + "".join(f"| {k} | {v} |\n"
-                                          for k, v in report.provenance_rows(config, provenance, history)),
+                                          for k, v in run_page.provenance_rows(config, provenance, history)),
       names)

@@ -11,11 +11,10 @@ import itertools
 import os
 
 import matplotlib
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
-
-from aejax.workdir import write_json  # pylint: disable=wrong-import-position
 
 SWEEP_FILE = "sweep.json"
 CSV_FILE = "sweep.csv"
@@ -133,9 +132,8 @@ Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FI
 
 
 def write(workdir, config, result):
-  """sweep.json, sweep.csv, sweep_<figure>.png for each headline figure,
-  sweep.png (all of them side by side), sweep.html."""
-  write_json(os.path.join(workdir, SWEEP_FILE), result)
+  """sweep.csv, sweep_<figure>.png for each headline figure, sweep.png (all of
+  them side by side), sweep.html (sweep.json is the run's: aejax.run.sweep)."""
   write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
   figures = [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
   plot(os.path.join(workdir, "sweep.png"), result, figures)

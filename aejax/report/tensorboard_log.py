@@ -16,7 +16,7 @@ import shutil
 
 import numpy as np
 
-from aejax import plots
+from aejax.report import plots
 
 
 def summary_writer(logdir, **kwargs):
@@ -143,7 +143,7 @@ def write_analysis(workdir, step, grids, originals, progress, codes, labels, thu
     else:
       labels = np.asarray(labels).astype(int)
       names = [" ".join(name.split()) for name in plots.class_names_of(labels, class_names)]
-      metadata = [[names[l], int(l), m] for l, m in zip(labels, mse)]
+      metadata = [[names[c], int(c), m] for c, m in zip(labels, mse)]
       header = ["class", "label", "reconstruction_mse"]
     with np.errstate(invalid="ignore", over="ignore"):   # tensorboardX leaves the sprite's unused corner uninitialised
       writer.add_embedding(np.asarray(codes, np.float32), metadata=metadata, metadata_header=header,

@@ -4,8 +4,8 @@ workdir and sets up data, mesh and state; `train_loop` trains, checkpoints and
 records; `finish` evaluates, analyses and writes summary.json. `run` is the three.
 
 A run's workdir holds config.json, metrics.jsonl (a line per epoch),
-summary.json, checkpoints/, progress.npz, and what aejax.pictures draws: the
-pictures and report.html; aejax.workdir reads and writes them. Reconstruction
+summary.json, checkpoints/, progress.npz, and what aejax.report.pictures draws: the
+pictures and report.html; aejax.run.workdir reads and writes them. Reconstruction
 errors are per-pixel MSE in [0, 1] pixel units whatever the objective.
 """
 import contextlib
@@ -24,13 +24,21 @@ import jax.numpy as jnp
 import numpy as np
 import tqdm
 
-from aejax import (analysis, checkpoints, data, models, objectives, parallel, pictures, provenance,
-                   stacked, tensorboard_log, train)
-from aejax import config as config_lib
-from aejax import errors
+from aejax import config as config_lib, data, errors, models, objectives, optim, stacked, train
 from aejax.errors import UserError
-from aejax.workdir import (ACTIONS, CONFIGS, METRICS_FILE, Records,  # pylint: disable=unused-import
-                           WorkdirError, check_progress, read_config, read_metrics, write_json)
+from aejax.report import pictures, tensorboard_log
+from aejax.run import analysis, checkpoints, parallel, provenance
+from aejax.run.workdir import (  # pylint: disable=unused-import
+  ACTIONS,
+  CONFIGS,
+  METRICS_FILE,
+  Records,
+  WorkdirError,
+  check_progress,
+  read_config,
+  read_metrics,
+  write_json,
+)
 
 
 @contextlib.contextmanager
@@ -119,7 +127,7 @@ def build(config, dataset=None):
   objective = objectives.OBJECTIVES[config.loss]
   model = make_model(config)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
-  tx = train.make_optimizer(config.lr, config.weight_decay, config.decoupled)
+  tx = optim.make_optimizer(config.lr, config.weight_decay, config.decoupled)
   state = train.create_train_state(model, init_key, tx, objective=objective,
                                    corruption=config.corruption, noise=config.noise,
                                    regularisers=config_lib.regularisers(config),
@@ -355,8 +363,8 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
         if lr is not None:
-          run.state = train.with_learning_rate(
-              run.state, lr * train.lr_factor(config.lr_schedule, epoch, config.epochs))
+          run.state = optim.with_learning_rate(
+              run.state, lr * optim.lr_factor(config.lr_schedule, epoch, config.epochs))
         run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
         seconds = time.perf_counter() - tic
