@@ -139,8 +139,6 @@ class AEConfig(DataConfig):
   corruption = "none"  # the AE is the DAE with no corruption
   noise = 0.0
   activation = "relu"
-  variational = False  # True: a Gaussian encoder (aejax.models.Gaussian) around the architecture
-  pretrain_epochs = 0  # > 0: greedy layer-wise pretraining (aejax.stacked)
 
   # Fields added after the first version, a group per version: a config.json written
   # before a group lacks it and every later group, and takes AEConfig's defaults for
@@ -177,12 +175,10 @@ class AEConfig(DataConfig):
         raise ConfigError(f"--{flag(name)} must be non-negative, got {getattr(self, name)}")
     if not self.lr > 0:
       raise ConfigError(f"--lr must be positive, got {self.lr}")
-    if self.corruption == "gaussian":
-      if not 0.0 <= self.noise < float("inf"):
-        raise ConfigError(f"--noise (a standard deviation) must be non-negative, got {self.noise}")
-    elif not 0.0 <= self.noise <= 1.0:
-      raise ConfigError(f"--noise (a fraction of pixels for {self.corruption}) must be in [0, 1], "
-                        f"got {self.noise}")
+    top, meaning = corruptions.LEVELS[self.corruption]
+    if not (0.0 <= self.noise <= top and self.noise < float("inf")):
+      bound = "non-negative" if top == float("inf") else f"in [0, {top:g}]"
+      raise ConfigError(f"--noise ({meaning}) must be {bound}, got {self.noise}")
     for name, sizes in (("widths", lambda: self.hidden_widths), ("channels", lambda: self.conv_channels)):
       try:
         if not sizes() or min(sizes()) <= 0:
@@ -220,7 +216,7 @@ class AEConfig(DataConfig):
 class DAEConfig(AEConfig):
   """The reference model as a denoising autoencoder: reconstruct x from x~ ~ q(x~|x)."""
   corruption: str = option("gaussian", "the corruption q(x~|x)",
-                           tuple(c for c in corruptions.CORRUPTIONS if c != "none"))
+                           corruptions.NOISY)
   noise: float = option(0.5, "corruption level: gaussian standard deviation in [0, 1] pixel "
                         "units (any non-negative value), or the fraction in [0, 1] of pixels "
                         "masked or flipped")
@@ -232,10 +228,15 @@ class VariantConfig(AEConfig):
   and the hidden nonlinearity."""
   corruption: str = option("none", "the corruption q(x~|x) of the encoder's input (none: not denoising)",
                            tuple(corruptions.CORRUPTIONS))
-  noise: float = option(0.5, "corruption level in [0, 1], with --corruption: gaussian standard "
-                        "deviation in [0, 1] pixel units, or the fraction of pixels masked or flipped")
+  noise: Optional[float] = option(None, "corruption level, with --corruption: gaussian standard "
+                                  "deviation in [0, 1] pixel units, or the fraction of pixels masked "
+                                  "or flipped (default: 0.5 with a corruption, 0 without)")
   activation: str = option("relu", "hidden nonlinearity of the encoder and decoder",
                            tuple(models.ACTIVATIONS))
+
+  def __post_init__(self):
+    if self.noise is None:   # the level in force is recorded, and none without a corruption
+      object.__setattr__(self, "noise", corruptions.DEFAULT_LEVEL.get(self.corruption, 0.5))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,8 +272,6 @@ class VAEConfig(VariantConfig):
                      "the negative ELBO); mse: tanh output against pixels in [-1, 1]",
                      tuple(objectives.OBJECTIVES))
   beta: float = weight(variational.kl, 1.0, "weight beta of KL(q(z|x) || N(0, I)), both terms per pixel")
-
-  variational = True
 
 
 def default(base, name, value):

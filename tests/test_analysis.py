@@ -168,10 +168,9 @@ def test_pictures_are_legible_at_print_size_and_titled(dae_run):
     for text, size, inside in fig["texts"]:
       assert size >= plots.MIN_FONT, (name, text, size)
       assert inside, (name, text)   # nothing cut off at the figure's edge
-    assert fig["title"].startswith("DAE (masking, 30% of pixels)"), (name, fig["title"])
+    assert fig["title"].startswith("DAE, masking 30 %"), (name, fig["title"])
   title = figures["reconstructions.png"]["title"].replace("\n", " ")
-  assert f"denoised MSE {summary['denoised_mse']:.4f}" in title
-  assert f"corrupted input {summary['noisy_input_mse']:.4f}" in title
+  assert f"per-pixel MSE {summary['noisy_input_mse']:.4f} -> {summary['denoised_mse']:.4f}" in title
   curves = [t for t, _, _ in figures["curves.png"]["texts"]]
   assert "per-pixel MSE, [0, 1] units" in curves and plots.objective_label("mse") in curves
   assert "PCA, 3 components (test)" in curves

@@ -210,4 +210,4 @@ def test_analysis_of_a_bce_bfloat16_adamw_2d_augmented_dae_with_noise_above_1(ca
   assert [(r["noisy_input_mse"], r["denoised_mse"]) for r in trained] == [
       (summary["noisy_input_mse"], summary["denoised_mse"])]
   assert f"per-pixel MSE {summary['noisy_input_mse']:.5f} -> {summary['denoised_mse']:.5f}" in last
-  assert last.startswith("denoising (gaussian 1.5):")
+  assert last.startswith("DAE, gaussian σ = 1.5: ")

@@ -86,8 +86,9 @@ def test_title_states_the_corruption_and_the_denoised_figure(page):
   _, text, *_ = page
   title = re.search(r"<title>(.*?)</title>", text).group(1)
   assert title == re.search(r"<h1>(.*?)</h1>", text).group(1)
-  assert title.startswith("DAE (masking, 30% of pixels)")
-  assert "denoised MSE 0.0489 (corrupted input 0.0568)" in title and "clean input 0.0432" in title
+  assert title.startswith("DAE, masking 30 %, ")
+  assert "per-pixel MSE 0.0568 -&gt; 0.0489 (corrupted test input -&gt; its reconstruction)" in title
+  assert "clean input 0.0432" in title
   assert "3-d code" in title and "7 epochs" in title
 
 
@@ -273,7 +274,7 @@ def test_titles_name_the_augmentation():
   assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=5.0, shift=1.0, scale=0.05)) == (
       "AE (augmented: up to 5° turned, 1 px moved, 5% resized)")
   assert run_page.run_kind(config.DAEConfig(augmentation="affine")) == (
-      "DAE (gaussian noise, std 0.5; augmented: up to 10° turned, 1.5 px moved, 10% resized)")
+      "DAE, gaussian σ = 0.5 (augmented: up to 10° turned, 1.5 px moved, 10% resized)")
   assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=0.0, shift=0.0, scale=0.0,
                                          flip=0.5)) == "AE (augmented: mirrored with probability 0.5)"
 

@@ -69,3 +69,16 @@ CORRUPTIONS = {
     "masking": masking,
     "salt_and_pepper": salt_and_pepper,
 }
+
+# Each corruption's level: (largest value, what it measures). The identity's
+# level is read by nothing.
+LEVELS = {
+    "none": (1.0, "unused without a corruption"),
+    "gaussian": (float("inf"), "a standard deviation"),
+    "masking": (1.0, "a fraction of pixels for masking"),
+    "salt_and_pepper": (1.0, "a fraction of pixels for salt_and_pepper"),
+}
+# The level a config takes when none is given: 0.5, or 0 without a corruption.
+DEFAULT_LEVEL = {"none": 0.0, "gaussian": 0.5, "masking": 0.5, "salt_and_pepper": 0.5}
+# The corruptions that change their input: those a denoising table measures.
+NOISY = tuple(name for name, fn in CORRUPTIONS.items() if fn is not identity)

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import train
+from aejax import train, variants
 from aejax.evaluators import metrics
 from aejax.objectives import variational
 from aejax.report import plots, run_page, tensorboard_log
@@ -32,13 +32,15 @@ PICTURES = {  # each also as PDF (plots.vector_path)
 GRID_COLUMNS = 10   # test images in a row of the grids
 
 
-PRIOR_SAMPLES = {"prior_samples.png": "Images decoded from codes drawn from the prior N(0, I) "
-                                      "(variational models)."}
+# The pictures a variant declares (aejax.variants.pictures): {file name: caption}.
+VARIANT_PICTURES = {"prior_samples.png": "Images decoded from codes drawn from the prior N(0, I) "
+                                         "(variational models)."}
 
 
 def pictures(config):
-  """{file name: caption} of the pictures of a run of `config`."""
-  return {**PICTURES, **(PRIOR_SAMPLES if getattr(config, "variational", False) else {})}
+  """{file name: caption} of the pictures of a run of `config` (None: those of every run)."""
+  own = variants.pictures(config) if config is not None else ()
+  return {**PICTURES, **{name: VARIANT_PICTURES[name] for name in own}}
 
 
 def outputs(config=None):
@@ -123,11 +125,11 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   noisy, denoised, reconstruction = map(images, grid_rows(state, jnp.asarray(originals), eval_key))
   columns = [names[labels[i]] for i in idx] if labels is not None and _named(names) else None
   rows = {"original": originals}
-  if config.corruption != "none":
+  if variants.denoising(config):
     rows["corrupted"] = noisy
     rows["denoised"] = denoised
   rows["reconstruction"] = reconstruction
-  plots.save(plots.image_grid(rows, title=f"{kind}\n{run_page.headline(config, out)} (per-pixel MSE, [0, 1] units)",
+  plots.save(plots.image_grid(rows, title=f"{kind}\n{run_page.headline(config, out)}",
                               col_labels=columns), path("reconstructions.png"))
 
   by_epoch = {e: images(v) for e, v in sorted(_read_progress(workdir).items())}
@@ -163,7 +165,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   plots.save(plots.loss_curves(history, config.loss, f"{kind}: training curves",
                                pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim),
              path("curves.png"))
-  if config.variational:
+  if "prior_samples.png" in variants.pictures(config):
     plots.save(plots.image_grid({"decoded": images(train.decode(
         state, variational.prior_samples(eval_key, GRID_COLUMNS, config.latent_dim)))},
         title=f"{kind}: decoded from codes drawn from the prior N(0, I)"), path("prior_samples.png"))

@@ -23,6 +23,7 @@ import matplotlib.colors
 import numpy as np
 from PIL import Image
 
+from aejax import variants
 from aejax.report import plots
 
 ROWS = [  # (summary key, label, units)
@@ -38,38 +39,24 @@ SPRITE_PIXELS = 2_500_000  # most pixels of a sprite: 2000 images of 32 x 32, la
 THUMBNAIL_CSS = 112        # CSS pixels of the longer side of the viewer's image
 
 
-def corruption_phrase(corruption, noise):
-  """'gaussian noise, std 0.5' -style words for a corruption at a level."""
-  if corruption == "gaussian":
-    return f"gaussian noise, std {noise:g}"
-  if corruption in ("masking", "salt_and_pepper"):
-    return f"{corruption.replace('_', ' ')}, {noise:.0%} of pixels"
-  return f"{corruption} {noise:g}"
-
-
 def run_kind(config):
-  """'AE', 'DAE (gaussian noise, std 0.5)', and with an augmentation its ranges:
-  'AE (augmented: up to 5° turned, 1 px moved, 5% resized)'."""
-  corruption = getattr(config, "corruption", "none")
-  details = [] if corruption == "none" else [corruption_phrase(corruption, config.noise)]
-  if getattr(config, "augmentation", "none") != "none":
-    changes = [text for value, text in (
-        (getattr(config, "flip", 0.0), f"mirrored with probability {getattr(config, 'flip', 0.0):g}"),
-        (config.rotation, f"up to {config.rotation:g}° turned"),
-        (config.shift, f"{config.shift:g} px moved"), (config.scale, f"{config.scale:.0%} resized"))
-        if value]
-    details.append("augmented: " + (", ".join(changes) or "nothing changed"))
-  name = "AE" if corruption == "none" else "DAE"
-  return f"{name} ({'; '.join(details)})" if details else name
+  """The variant's display name (aejax.variants.display_name) and, with an
+  augmentation, its ranges: 'DAE, gaussian σ = 0.2 (augmented: up to 5° turned, 1 px moved, 5% resized)'."""
+  name = variants.display_name(config)
+  if getattr(config, "augmentation", "none") == "none":
+    return name
+  changes = [text for value, text in (
+      (getattr(config, "flip", 0.0), f"mirrored with probability {getattr(config, 'flip', 0.0):g}"),
+      (config.rotation, f"up to {config.rotation:g}° turned"),
+      (config.shift, f"{config.shift:g} px moved"), (config.scale, f"{config.scale:.0%} resized"))
+      if value]
+  return f"{name} (augmented: {', '.join(changes) or 'nothing changed'})"
 
 
 def headline(config, summary):
-  """The run's result in one phrase: the test MSE, and for a DAE the denoised
-  MSE of the corrupted test input beside that input's own MSE."""
-  if getattr(config, "corruption", "none") != "none" and "denoised_mse" in summary:
-    return (f"denoised MSE {summary['denoised_mse']:.4f} (corrupted input {summary['noisy_input_mse']:.4f}), "
-            f"clean input {summary['test_mse']:.4f}")
-  return f"test MSE {summary['test_mse']:.4f}"
+  """The run's result in one phrase, the variant's own figure first
+  (aejax.variants.headline), to four digits."""
+  return variants.headline(config, summary, digits=4)
 
 
 def title(config, summary):
@@ -78,7 +65,7 @@ def title(config, summary):
   if getattr(config, "architecture", None):
     parts.append(config.architecture)
   parts += [f"{config.latent_dim}-d code", f"{config.loss} objective", f"{config.epochs} epochs"]
-  return ", ".join(parts) + ": " + headline(config, summary) + " (per pixel, [0, 1] units)"
+  return ", ".join(parts) + ": " + headline(config, summary)
 
 
 def sprite(images, cols=None, levels=None):
@@ -183,7 +170,7 @@ def provenance_rows(config, provenance=None, history=None):
   `provenance` (nested dicts flattened as 'versions: jax'), and the median
   training throughput of `history` (metrics.jsonl records)."""
   fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-  for name in ("corruption", "noise"):
+  for name in ("corruption", "noise"):   # class constants of a plain AE: shown, not fields
     fields.setdefault(name, getattr(config, name, None))
   rows = [(f"config: {k}", _value(v)) for k, v in fields.items()]
   for key, value in (provenance or {}).items():

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import stacked, train, units
+from aejax import stacked, train, units, variants
 from aejax.data import corruptions
 from aejax.evaluators import metrics, pca
 from aejax.objectives import variational
@@ -64,17 +64,12 @@ def test_metrics(config, test):
   test = jax.device_get(test)
   out = {"test_mse": float(test["mse"]), "test_psnr": units.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
-  if config.corruption != "none":
+  if variants.denoising(config):
     out.update(corruption=config.corruption, noise=config.noise,
                noisy_input_mse=float(test["noisy_input_mse"]),
                denoised_mse=float(test["denoised_mse"]),
                denoised_psnr=units.psnr(test["denoised_mse"]))
   return out
-
-
-def validation_figures(config):
-  """The evaluation's figures recorded for a validation split (as validation_NAME)."""
-  return ("mse", "denoised_mse") if config.corruption != "none" else ("mse",)
 
 
 def validation_metrics(config, dataset, state, eval_key):
@@ -83,7 +78,7 @@ def validation_metrics(config, dataset, state, eval_key):
   if dataset.validation_images is None:
     return {}
   measured = jax.device_get(train.evaluate(state, jnp.asarray(dataset.validation_images), eval_key))
-  return {f"validation_{k}": float(measured[k]) for k in validation_figures(config)}
+  return {f"validation_{k}": float(measured[k]) for k in variants.figures(config)}
 
 
 def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None):
@@ -94,7 +89,8 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   already (the final epoch's evaluation), else computed here. provenance: the
   dict of aejax.run.provenance.collect, shown in the report."""
   out, test_codes = summary_metrics(config, dataset, state, eval_key, test)
-  out.update(stacked.read_records(workdir))
+  if variants.pretrains(config):
+    out.update(stacked.read_records(workdir))
   test_pixels = train.as_pixels(dataset.test_images)
   pictures.draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, history, out, provenance)
   return out
@@ -124,7 +120,7 @@ def summary_metrics(config, dataset, state, eval_key, test=None, pca_figures=Non
   if test is None:
     test = train.evaluate(state, jnp.asarray(dataset.test_images), eval_key)
   out = test_metrics(config, test)
-  if config.variational and config.loss == "bce":
+  if variants.scored_by_elbo(config):
     out["test_negative_elbo"] = float(variational.negative_elbo(state, jnp.asarray(test_pixels), eval_key))
 
   train_codes = np.asarray(train.encode(state, dataset.train_images), np.float64)
@@ -137,9 +133,9 @@ def summary_metrics(config, dataset, state, eval_key, test=None, pca_figures=Non
   if left_out:
     out["notes"] = left_out
 
-  if config.corruption != "none":
+  if variants.denoising(config):
     table = []
-    for name in sorted(c for c in corruptions.CORRUPTIONS if c != "none"):
+    for name in sorted(corruptions.NOISY):
       trained = name == config.corruption
       for level in sorted({*DENOISING_LEVELS, *([config.noise] if trained else [])}):
         if trained and level == config.noise:   # the headline's own evaluation

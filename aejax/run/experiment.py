@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import tqdm
 
-from aejax import config as config_lib, data, errors, models, objectives, optim, stacked, train
+from aejax import config as config_lib, data, errors, models, objectives, optim, stacked, train, variants
 from aejax.errors import UserError
 from aejax.report import pictures, tensorboard_log
 from aejax.run import analysis, checkpoints, parallel, provenance
@@ -103,16 +103,16 @@ def check_shape(config, dataset):
 
 
 def make_model(config):
-  """The config's architecture for its images (inside a Gaussian encoder for a
-  variational config); settings of other architectures are not passed."""
+  """The config's architecture for its images, as its variant wraps it
+  (aejax.variants.model); settings of other architectures are not passed."""
   cls = models.ARCHITECTURES[config.architecture]
   own = {"channels": config.conv_channels, "kernel_size": config.kernel_size}
   model = cls(image_shape=config.image_dims, widths=config.hidden_widths,
-              latent_dim=config.latent_dim * (2 if config.variational else 1),
+              latent_dim=variants.latent_dim(config),
               output=objectives.OBJECTIVES[config.loss].output, dtype=jnp.dtype(config.dtype),
               activation=config.activation,
               **{k: v for k, v in own.items() if k in cls.__dataclass_fields__})
-  return models.Gaussian(model) if config.variational else model
+  return variants.model(config, model)
 
 
 def build(config, dataset=None):
@@ -120,8 +120,8 @@ def build(config, dataset=None):
   shuffling and training noise, the eval key the test corruptions.
 
   The model is `make_model`'s; the loss the config's objective, corruption and
-  regularisers (aejax.config.regularisers). A config with `pretrain_epochs` is
-  pretrained layer by layer (aejax.stacked) on `dataset` (loaded if not given)
+  regularisers (aejax.config.regularisers). A variant that pretrains
+  (aejax.variants.pretrains) is pretrained on `dataset` (loaded if not given)
   when its workdir holds no pretraining record yet, which it then writes;
   otherwise the checkpoint supplies the parameters."""
   objective = objectives.OBJECTIVES[config.loss]
@@ -133,10 +133,9 @@ def build(config, dataset=None):
                                    regularisers=config_lib.regularisers(config),
                                    hparams=config_lib.hparams(config), augmentation=config.augmentation)
   records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
-  if config.pretrain_epochs and not (records and os.path.isfile(records)):
-    dataset = dataset or load_data(config)
-    state, stages = stacked.pretrain(state, jax.random.fold_in(init_key, 1), dataset.train_images,
-                                     dataset.test_images, config.pretrain_epochs, config.batch_size)
+  if variants.pretrains(config) and not (records and os.path.isfile(records)):
+    state, stages = variants.pretrain(config, state, jax.random.fold_in(init_key, 1),
+                                      dataset or load_data(config))
     if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
       write_json(records, stages)
   return state, run_key, eval_key
@@ -282,18 +281,17 @@ class Progress:
   def __init__(self, run):
     self.name, self.epochs = run.name, run.config.epochs
     self.every = run.config.log_every
-    self.denoising = run.config.corruption != "none"
+    self.figures_of = variants.figures(run.config)
     self.bar = None
     if sys.stdout.isatty():
       self.bar = tqdm.tqdm(total=self.epochs, initial=run.start, desc=run.name, unit="epoch",
                            dynamic_ncols=True, file=sys.stdout)
 
   def figures(self, record):
-    """[(label, per-pixel MSE or None)] of one metrics record."""
-    if self.denoising:
-      return [("train_denoised_mse", record["train_mse"]),
-              ("test_denoised_mse", record.get("test_denoised_mse"))]
-    return [("train_mse", record["train_mse"]), ("test_mse", record["test_mse"])]
+    """[(label, per-pixel MSE or None)] of one metrics record: the training
+    figure and the test split's of the same input (corrupted, for a denoising variant)."""
+    shown = self.figures_of[-1]
+    return [(f"train_{shown}", record["train_mse"]), (f"test_{shown}", record.get(f"test_{shown}"))]
 
   def update(self, record):
     shown = [(label, value) for label, value in self.figures(record) if value is not None]
@@ -335,74 +333,126 @@ def evaluate_split(run, images):
   return train.evaluate(run.state, images, run.eval_key)
 
 
-def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_split):
-  """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
-  epoch, checkpoints, progress pictures, and the final epoch's test evaluation
-  in run.test. `on_epoch(run, record)` is called after each epoch. SIGTERM and
-  SIGINT stop it after the epoch in flight with a checkpoint (errors.Interrupted);
-  non-finite training stops it before anything non-finite is written (errors.Diverged).
-  With a validation split, the evaluated epochs also record `validation_mse`
-  (for a DAE `validation_denoised_mse`). A sweep passes its own
-  `epoch_fn(run, epoch)` and `evaluate_fn(run, images)` (see `train_epoch` and
-  `evaluate_split`); its records hold a list per figure, a value per model, and
-  the aggregate samples per second of all models."""
-  config, records, mngr = run.config, run.records, run.checkpoints
-  grid_pixels = train.as_pixels(jax.device_put(
-      run.dataset.test_images[pictures.grid_indices(run.dataset.test_labels,
-                                                    len(run.dataset.test_images))],
-      parallel.replicated(run.mesh)))
-  progress_epochs = set(pictures.progress_epochs(config.epochs))
+class Pictures:
+  """Observes a single run's epochs: the test images' reconstructions at the
+  epochs of pictures.progress_epochs (progress.npz) and the TensorBoard scalars."""
+
+  def __init__(self, run):
+    self.run = run
+    dataset = run.dataset
+    self.grid_pixels = train.as_pixels(jax.device_put(
+        dataset.test_images[pictures.grid_indices(dataset.test_labels, len(dataset.test_images))],
+        parallel.replicated(run.mesh)))
+    self.epochs = set(pictures.progress_epochs(run.config.epochs))
+    self.board = tensorboard_log.ScalarLog(run.workdir, run.start) if run.records.writer else None
+
+  def write(self, record):
+    done = record["epoch"]
+    if done in self.epochs:
+      reconstructions = parallel.to_host(train.reconstruct(self.run.state, self.grid_pixels))
+      if self.run.records.writer:
+        pictures.record_progress(self.run.workdir, done, reconstructions)
+    if self.board is not None:
+      self.board.write(record)
+
+  def close(self):
+    if self.board is not None:
+      self.board.close()
+
+
+def scheduled(run, epoch, peak_lr):
+  """run.state with the learning rate of `epoch` under config.lr_schedule (peak_lr:
+  the configured rate, one per model of a sweep); unchanged for a constant one."""
+  if run.config.lr_schedule == "constant":
+    return run.state
+  return optim.with_learning_rate(
+      run.state, peak_lr * optim.lr_factor(run.config.lr_schedule, epoch, run.config.epochs))
+
+
+def check_finite(run, train_metrics, done):
+  """Raises errors.Diverged if epoch `done` left the loss or the parameters non-finite."""
+  if not np.all(train_metrics["finite"]):
+    newest = run.checkpoints.latest_step()
+    raise errors.Diverged(
+        f"the loss or the parameters became NaN or infinite in epoch {done}; " +
+        (f"the checkpoint of epoch {newest} holds the last good state" if newest
+         else "no checkpoint was written"))
+
+
+def epoch_record(run, done, train_metrics, seconds):
+  """The metrics.jsonl record of trained epoch `done`, its evaluated figures None."""
+  config, models_trained = run.config, run.models or 1
   n_steps = len(run.dataset.train_images) // config.batch_size
+  record = {"epoch": done, "train_loss": figure(train_metrics["loss"]),
+            "train_mse": figure(train_metrics["mse"]),
+            "grad_norm": figure(train_metrics["grad_norm"]),
+            "test_loss": None, "test_mse": None, "seconds": seconds,
+            "samples_per_s": models_trained * n_steps * config.batch_size / seconds}
+  record.update({f"test_{k}": None for k in variants.figures(config) if k != variants.CLEAN})
+  if run.validation_images is not None:
+    record.update({f"validation_{k}": None for k in variants.figures(config)})
+  return record
+
+
+def evaluates(config, done):
+  """Whether epoch `done` is evaluated: every config.eval_every epochs, and the last."""
+  return done == config.epochs or bool(config.eval_every and done % config.eval_every == 0)
+
+
+def evaluate_into(run, record, evaluate_fn):
+  """Fills `record`'s test (and validation) figures by `evaluate_fn`; returns the
+  test evaluation."""
+  test = jax.device_get(evaluate_fn(run, run.test_images))
+  record.update(test_loss=figure(test["loss"]),
+                **{f"test_{k}": figure(test[k]) for k in variants.figures(run.config)})
+  if run.validation_images is not None:
+    validation = jax.device_get(evaluate_fn(run, run.validation_images))
+    record.update({f"validation_{k}": figure(validation[k]) for k in variants.figures(run.config)})
+  return test
+
+
+def interrupted(run, received, done):
+  """errors.Interrupted after epoch `done`, with the command that continues the run."""
+  return errors.Interrupted(
+      f"{signal.Signals(received[0]).name if received else 'a signal to another process'} "
+      f"after epoch {done}; checkpoint written, continue with: python experiments/{run.name}.py "
+      f"--resume --workdir {run.workdir}")
+
+
+def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_split, observers=None):
+  """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
+  epoch, checkpoints, and the final epoch's test evaluation in run.test.
+  `observers` see each record (`write(record)`, then `close()`; default: a
+  single run's `Pictures`); `on_epoch(run, record)` is called after each epoch.
+  SIGTERM and SIGINT stop it after the epoch in flight with a checkpoint
+  (errors.Interrupted); non-finite training stops it before anything non-finite
+  is written (errors.Diverged). With a validation split, the evaluated epochs
+  also record `validation_mse` (for a DAE `validation_denoised_mse`). A sweep
+  passes its own `epoch_fn(run, epoch)` and `evaluate_fn(run, images)` (see
+  `train_epoch` and `evaluate_split`) and no observers; its records hold a list
+  per figure, a value per model, and the samples per second of all models."""
+  config, mngr = run.config, run.checkpoints
+  observers = [Pictures(run)] if observers is None else observers
   progress = Progress(run)
-  lr = (run.state.opt_state.hyperparams["learning_rate"]   # the config's (one per model in a sweep)
-        if config.lr_schedule != "constant" else None)
-  board = (tensorboard_log.ScalarLog(run.workdir, run.start)
-           if records.writer and run.models is None else None)
+  peak_lr = run.state.opt_state.hyperparams["learning_rate"]
   try:
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
-        if lr is not None:
-          run.state = optim.with_learning_rate(
-              run.state, lr * optim.lr_factor(config.lr_schedule, epoch, config.epochs))
+        run.state = scheduled(run, epoch, peak_lr)
         run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
-        seconds = time.perf_counter() - tic
         done = epoch + 1
-        if not np.all(train_metrics["finite"]):
-          newest = mngr.latest_step()
-          raise errors.Diverged(
-              f"the loss or the parameters became NaN or infinite in epoch {done}; " +
-              (f"the checkpoint of epoch {newest} holds the last good state" if newest
-               else "no checkpoint was written"))
-        record = {"epoch": done, "train_loss": figure(train_metrics["loss"]),
-                  "train_mse": figure(train_metrics["mse"]),
-                  "grad_norm": figure(train_metrics["grad_norm"]),
-                  "test_loss": None, "test_mse": None, "seconds": seconds,
-                  "samples_per_s": (run.models or 1) * n_steps * config.batch_size / seconds}
-        if config.corruption != "none":
-          record["test_denoised_mse"] = None
-        if run.validation_images is not None:
-          record.update({f"validation_{k}": None for k in analysis.validation_figures(config)})
-        if done == config.epochs or (config.eval_every and done % config.eval_every == 0):
-          test = jax.device_get(evaluate_fn(run, run.test_images))
-          record.update(test_loss=figure(test["loss"]), test_mse=figure(test["mse"]))
-          if config.corruption != "none":
-            record["test_denoised_mse"] = figure(test["denoised_mse"])
-          if run.validation_images is not None:
-            validation = jax.device_get(evaluate_fn(run, run.validation_images))
-            record.update({f"validation_{k}": figure(validation[k])
-                           for k in analysis.validation_figures(config)})
+        check_finite(run, train_metrics, done)
+        record = epoch_record(run, done, train_metrics, time.perf_counter() - tic)
+        if evaluates(config, done):
+          test = evaluate_into(run, record, evaluate_fn)
           if done == config.epochs:
             run.test = test
-        if done in progress_epochs and run.models is None:
-          reconstructions = parallel.to_host(train.reconstruct(run.state, grid_pixels))
-          if records.writer:
-            pictures.record_progress(records.path, done, reconstructions)
+        for observer in observers:
+          observer.write(record)
         run.history.append(record)
-        records.append_metrics(record)
-        if board is not None:
-          board.write(record)
+        run.records.append_metrics(record)
         every = config.checkpoint_every
         stop = parallel.any_process(received)  # every process stops after the same epoch
         if done == config.epochs or (every and done % every == 0) or stop:
@@ -412,14 +462,11 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
           on_epoch(run, record)
         if stop and done < config.epochs:
           mngr.wait_until_finished()
-          raise errors.Interrupted(
-              f"{signal.Signals(received[0]).name if received else 'a signal to another process'} "
-              f"after epoch {done}; checkpoint written, continue "
-              f"with: --resume --workdir {run.workdir}")
+          raise interrupted(run, received, done)
   finally:
     progress.close()
-    if board is not None:
-      board.close()
+    for observer in observers:
+      observer.close()
     mngr.wait_until_finished()
 
 
@@ -441,7 +488,7 @@ def training_summary(dataset, history):
 def analyse(workdir, config, dataset, state, eval_key, history, test=None, provenance_record=None):
   """analysis.analyze, saying what it does and how long it took."""
   what = ("codes, kNN, linear probe, trustworthiness, continuity, PCA" +
-          (", denoising table" if config.corruption != "none" else "") + ", pictures, report")
+          (", denoising table" if variants.denoising(config) else "") + ", pictures, report")
   print(f"analysis: {what}", flush=True)
   tic = time.perf_counter()
   out = analysis.analyze(workdir, config, dataset, state, eval_key, history, test=test,
@@ -451,17 +498,12 @@ def analyse(workdir, config, dataset, state, eval_key, history, test=None, prove
 
 
 def headline(config, summary, workdir):
-  """The last line a run or an analysis prints: its main figure, per-pixel MSE in [0, 1]
-  units (for a DAE, of the corrupted test input -> of its reconstruction)."""
-  if config.corruption != "none":
-    text = (f"denoising ({config.corruption} {config.noise:g}): per-pixel MSE "
-            f"{summary['noisy_input_mse']:.5f} -> {summary['denoised_mse']:.5f} ([0, 1] units; "
-            f"clean input reconstructed: {summary['test_mse']:.5f}")
-  else:
-    text = f"test per-pixel MSE {summary['test_mse']:.5f} ([0, 1] units"
+  """The last line a run or an analysis prints: the variant's figures
+  (aejax.variants.headline), PCA's beside them, and where the report is."""
+  text = f"{variants.display_name(config)}: {variants.headline(config, summary)}"
   if "pca_test_mse" not in summary:
-    return text + f"); no analysis: python experiments/analyze.py {workdir}"
-  return (text + f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}); "
+    return text + f"; no analysis: python experiments/analyze.py {workdir}"
+  return (text + f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}; "
           f"report: {os.path.join(workdir, 'report.html')}")
 
 

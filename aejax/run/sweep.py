@@ -197,5 +197,5 @@ def run(config, given=None):
   returns the sweep.json object."""
   with experiment.prepare(config, given, "sweep", make_mesh=make_mesh, build_state=build_placed,
                           models=len(config.members())) as r:
-    experiment.train_loop(r, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn)
+    experiment.train_loop(r, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, observers=[])
     return finish(r)

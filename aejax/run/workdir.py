@@ -19,17 +19,15 @@ import zipfile
 import jax
 import numpy as np
 
-from aejax import config as config_lib
+from aejax import config as config_lib, variants
 from aejax.errors import UserError
 
 LOCK_FILE = ".lock"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
-CONFIGS = {"ae": config_lib.AEConfig, "dae": config_lib.DAEConfig, "sparse": config_lib.SparseConfig,
-           "contractive": config_lib.ContractiveConfig, "vae": config_lib.VAEConfig,
-           "sdae": config_lib.SDAEConfig, "best_3d": config_lib.Best3DConfig,
-           "sweep": config_lib.SweepConfig}
+# The config class of each experiment a workdir can hold, by config.json's "experiment".
+CONFIGS = {**{script: v.config for script, v in variants.VARIANTS.items()}, "sweep": config_lib.SweepConfig}
 ACTIONS = ("resume", "overwrite", "no_analysis")  # flags of one invocation, recorded as False
 
 

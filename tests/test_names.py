@@ -1,0 +1,45 @@
+"""Every variant is named from one place (aejax.variants): its display name with
+the weights in force and the corruption, and its own figure on the last line."""
+import pytest
+
+from aejax import config as config_lib, variants
+from aejax.run import experiment
+
+
+@pytest.mark.parametrize("config, name", [
+    (config_lib.AEConfig(), "AE"),
+    (config_lib.DAEConfig(corruption="masking", noise=0.25), "DAE, masking 25 %"),
+    (config_lib.DAEConfig(), "DAE, gaussian σ = 0.5"),
+    (config_lib.VAEConfig(), "VAE, β = 1"),
+    (config_lib.VAEConfig(beta=4.0, corruption="salt_and_pepper", noise=0.1),
+     "VAE (denoising), β = 4, salt and pepper 10 %"),
+    (config_lib.ContractiveConfig(), "contractive AE, λ = 0.01"),
+    (config_lib.SparseConfig(), "sparse AE, L1 = 0.001"),
+    (config_lib.SparseConfig(sparsity=0.1, activation="sigmoid", corruption="gaussian", noise=0.3),
+     "sparse DAE, L1 = 0.001, KL = 0.1, ρ = 0.05, gaussian σ = 0.3"),
+    (config_lib.SDAEConfig(), "stacked DAE, masking 25 %"),
+    (config_lib.Best3DConfig(), "DAE, gaussian σ = 0.2"),
+])
+def test_display_names(config, name):
+  assert variants.display_name(config) == name
+
+
+def test_every_experiment_is_a_declared_variant_and_no_corruption_records_no_noise():
+  for script, variant in variants.VARIANTS.items():
+    assert variants.of(variant.config()) is variant, script
+  for cls in (config_lib.SparseConfig, config_lib.ContractiveConfig, config_lib.VAEConfig):
+    assert cls().noise == 0.0 and cls(corruption="masking").noise == 0.5
+  assert config_lib.DAEConfig().noise == 0.5
+
+
+def test_the_last_line_leads_with_the_variants_own_figure():
+  summary = {"test_mse": 0.031234, "test_negative_elbo": 104.567, "pca_test_mse": 0.05,
+             "noisy_input_mse": 0.2, "denoised_mse": 0.04}
+  vae = experiment.headline(config_lib.VAEConfig(), summary, "runs/x")
+  assert vae.startswith("VAE, β = 1: test negative ELBO 104.57 nats per image; test per-pixel MSE 0.03123")
+  assert vae.endswith("PCA with 3 components: 0.05000; report: runs/x/report.html")
+  dae = experiment.headline(config_lib.DAEConfig(), summary, "runs/x")
+  assert dae.startswith("DAE, gaussian σ = 0.5: per-pixel MSE 0.20000 -> 0.04000 (corrupted test input")
+  contractive = experiment.headline(config_lib.ContractiveConfig(), {"test_mse": 0.02}, "runs/x")
+  assert contractive == ("contractive AE, λ = 0.01: test per-pixel MSE 0.02000 ([0, 1] units); "
+                         "no analysis: python experiments/analyze.py runs/x")
