@@ -369,50 +369,112 @@ def floats(text, name):
   return values
 
 
-# The list-valued flags of a sweep; the augmentation ranges with --augmentation affine only.
-SWEPT = ("noise", "lr", "weight_decay", *AUGMENTATION_RANGES)
+# The list-valued settings of a sweep: every traced one (aejax.train: the corruption
+# level, the optimiser's, the augmentation's (with --augmentation affine only) and
+# each regulariser's), each a flag of the variants that have it.
+SWEPT = ("noise", "lr", "weight_decay", *AUGMENTATION_RANGES, "code_l1", "sparsity", "rho", "contraction",
+         "beta")
+# The variants a sweep trains: those whose models differ only in traced settings.
+SWEEP_VARIANTS = ("ae", "dae", "sparse", "contractive", "vae")
+
+
+def listed(help):  # pylint: disable=redefined-builtin
+  """A sweep's list of values of a setting; empty: the variant's default."""
+  return option("", help + ", comma-separated (default: the variant's)")
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepConfig(DAEConfig):
-  """Many DAEs trained at once: every combination of the listed noise levels,
-  learning rates, weight decays and (with --augmentation affine) augmentation
-  ranges, each with --seeds seeds (--seed, --seed+1, ...)."""
-  noise: str = option("0.5", "corruption levels, comma-separated (each as dae.py's --noise)")
-  lr: str = option("1e-3", "Adam learning rates, comma-separated")
+class SweepConfig(VariantConfig):
+  """Many models of one variant trained at once: every combination of the listed
+  values of its traced settings (corruption level, learning rate, weight decay,
+  augmentation ranges with --augmentation affine, the weights of its
+  regularisers), each with --seeds seeds (--seed, --seed+1, ...)."""
+  variant: str = option("dae", "the variant every model is (as its script: dae.py, vae.py, ...)",
+                        SWEEP_VARIANTS)
+  corruption: Optional[str] = option(None, "the corruption q(x~|x) of every model (default: the "
+                                     "variant's: gaussian for dae, none for the others)",
+                                     tuple(corruptions.CORRUPTIONS))
+  loss: Optional[str] = option(None, "the objective of every model (default: the variant's: bce for "
+                               "vae, mse for the others)", tuple(objectives.OBJECTIVES))
+  noise: str = listed("corruption levels (each as dae.py's --noise; 0.5 with a corruption)")
+  lr: str = option("1e-3", "learning rates, comma-separated")
   weight_decay: str = option("1e-5", "weight decays, comma-separated (L2 term, or AdamW's with --decoupled)")
   rotation: str = option("10", "with --augmentation affine: largest rotations in degrees, comma-separated")
   shift: str = option("1.5", "with --augmentation affine: largest moves in pixels, comma-separated")
   scale: str = option("0.1", "with --augmentation affine: largest relative changes of size, comma-separated")
   flip: str = option("0", "with --augmentation affine: probabilities of a left-right mirror, comma-separated")
+  code_l1: str = listed("with --variant sparse: weights of the code's L1 norm")
+  sparsity: str = listed("with --variant sparse: weights of the KL sparsity penalty")
+  rho: str = listed("with --variant sparse: target mean activations")
+  contraction: str = listed("with --variant contractive: weights lambda of the Jacobian's norm")
+  beta: str = listed("with --variant vae: weights beta of the KL term")
   seeds: int = option(1, "seeds per setting: --seed, --seed+1, ...")
   chunk: int = option(0, "models vectorised together on a device (0: 1 on CPU, every model on GPU); "
                       "with 1 each model is computed exactly as its single run")
   model_devices: int = option(0, "devices the models are split over (0: as many of --devices as "
                               "divide the number of models); the rest split the batch")
 
+  ADDED_LATER = (*VariantConfig.ADDED_LATER,
+                 ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"))
+
+  def member_class(self):
+    """The config class of every model: the variant's (aejax.variants)."""
+    from aejax import variants  # pylint: disable=import-outside-toplevel  (it imports this module)
+    return variants.VARIANTS[self.variant].config
+
+  def __post_init__(self):
+    """The corruption and objective in force, the variant's unless given, are recorded."""
+    defaults = {f.name: f.default for f in dataclasses.fields(self.member_class())}
+    for name in ("corruption", "loss"):
+      if getattr(self, name) is None:
+        object.__setattr__(self, name, defaults.get(name, getattr(self.member_class(), name, None)))
+
+  def _common(self):
+    """The settings every member shares: the sweep's, where the member's class has them."""
+    names = {f.name for f in dataclasses.fields(self.member_class())}
+    common = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+              if f.name in names and f.name not in SWEPT and getattr(self, f.name) is not None}
+    common.update({name: floats(getattr(self, name), name)[0] for name in SWEPT
+                   if name in names and getattr(self, name) != ""})
+    return common
+
   def values(self):
-    """{flag name: tuple of its swept values}, plus `seed`: the seeds."""
-    out = {name: floats(getattr(self, name), name) for name in SWEPT
-           if self.augmentation != "none" or name not in AUGMENTATION_RANGES}
+    """{setting: tuple of its swept values} of every setting in SWEPT that the
+    variant has (the augmentation ranges with --augmentation affine only), an
+    unlisted one at the variant's default; plus `seed`: the seeds."""
+    cls = self.member_class()
+    names = {f.name for f in dataclasses.fields(cls)}
+    probe = cls(**self._common())   # the variant's defaults under the sweep's settings
+    out = {name: floats(getattr(self, name), name) if getattr(self, name) != "" else (getattr(probe, name),)
+           for name in SWEPT if name in names and (self.augmentation != "none" or name not in AUGMENTATION_RANGES)}
     out["seed"] = tuple(range(self.seed, self.seed + self.seeds))
     return out
 
   def members(self):
-    """The DAEConfig of every model, in row order (the last axis varies fastest)."""
-    values = self.values()
-    common = {f.name: getattr(self, f.name) for f in dataclasses.fields(DAEConfig)}
-    common.update({name: floats(getattr(self, name), name)[0] for name in SWEPT if name not in values})
-    return [DAEConfig(**{**common, **dict(zip(values, combo))})
-            for combo in itertools.product(*values.values())]
+    """The config of every model, in row order (the last axis varies fastest)."""
+    cls, values = self.member_class(), self.values()
+    common = self._common()
+    return [cls(**{**common, **dict(zip(values, combo))}) for combo in itertools.product(*values.values())]
 
   def check(self):
     for name in ("seeds", "chunk", "model_devices"):
       if getattr(self, name) < (1 if name == "seeds" else 0):
         raise ConfigError(f"--{flag(name)} must be {'positive' if name == 'seeds' else 'non-negative'}, "
                           f"got {getattr(self, name)}")
+    fields = {f.name: f for f in dataclasses.fields(self.member_class())}
+    for name in SWEPT:
+      if getattr(self, name) != "" and name not in fields and getattr(self, name) != _default(SweepConfig, name):
+        raise ConfigError(f"--{flag(name)} is not a setting of --variant {self.variant}")
     for name in AUGMENTATION_RANGES:
       if self.augmentation == "none" and len(floats(getattr(self, name), name)) > 1:
         raise ConfigError(f"--{name} lists several values, which need --augmentation affine")
+    for name, values in self.values().items():
+      if "regulariser" in getattr(fields.get(name), "metadata", {}) and 0 in values and any(values):
+        raise ConfigError(f"--{flag(name)} lists 0 beside other weights: a weight of 0 leaves its term "
+                          "out of the compiled program, which the models of a sweep share; sweep 0 on its own")
     for member in self.members():
       member.check()
+
+
+def _default(cls, name):
+  return {f.name: f.default for f in dataclasses.fields(cls)}[name]

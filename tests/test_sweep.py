@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, "experiments"))
 import dae as dae_script  # pylint: disable=wrong-import-position
 import sweep as sweep_script  # pylint: disable=wrong-import-position
 
-from aejax.run import sweep  # pylint: disable=wrong-import-position
+from aejax.run import analysis, experiment, sweep  # pylint: disable=wrong-import-position
 
 # Augmented, on a cosine schedule: the sweep must draw and schedule per model as single runs do.
 TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
@@ -38,18 +38,74 @@ def swept(data_dir, tmp_path_factory):
   return workdir, result
 
 
+ANALYSIS_FIGURES = ("knn_accuracy", "linear_probe_accuracy", "trustworthiness", "continuity")
+
+
+def assert_rows_are_single_runs(sweep_workdir, result, run_single, tmp_path):
+  """Every row of a sweep equals its single run, run by `run_single(row, workdir)`
+  with --no-analysis: the summary's figures, every metrics.jsonl line (but the
+  timings), and the analysis of the single run's final state (its checkpoint)."""
+  rows = result["rows"]
+  swept_lines = [json.loads(line) for line in open(os.path.join(sweep_workdir, "metrics.jsonl"))]
+  assert len({r["test_mse"] for r in rows}) == len(rows)   # the models differ,
+  assert len({r["trustworthiness"] for r in rows}) > 1      # and so do their analyses
+  for i, row in enumerate(rows):
+    workdir = str(tmp_path / f"single-{i}")
+    single = run_single(row, workdir)
+    assert single["final_train_loss"] == row["final_train_loss"]
+    shared = [k for k in single if k in row and k not in NOT_FIGURES]
+    assert {"test_mse", "test_loss"} <= set(shared)
+    assert {k: single[k] for k in shared} == {k: row[k] for k in shared}
+    lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    assert len(lines) == len(swept_lines)
+    for alone, together in zip(lines, swept_lines):
+      for key, value in alone.items():
+        if key not in ("seconds", "samples_per_s"):
+          assert (together[key] if key == "epoch" else together[key][i]) == value, (i, key)
+    config, state, eval_key, _ = experiment.load_run(workdir)
+    figures, _ = analysis.summary_metrics(config, experiment.load_data(config), state, eval_key)
+    assert {k: figures[k] for k in ANALYSIS_FIGURES} == {k: row[k] for k in ANALYSIS_FIGURES}
+    assert figures.get("denoising") == row.get("denoising")
+    assert figures.get("test_negative_elbo") == row.get("test_negative_elbo")
+
+
 def test_rows_are_the_single_runs_bit_for_bit(swept, data_dir, tmp_path):
   workdir, result = swept
   assert [(r["noise"], r["seed"]) for r in result["rows"]] == [(0.1, 0), (0.1, 1), (0.5, 0), (0.5, 1)]
-  assert len({r["test_mse"] for r in result["rows"]}) == 4
-  for row in result["rows"]:
-    single = dae_script.main(TINY + ["--noise", str(row["noise"]), "--seed", str(row["seed"]),
-                                     "--data-dir", data_dir, "--no-analysis",
-                                     "--workdir", str(tmp_path / f"{row['noise']}-{row['seed']}")])
-    assert single["final_train_loss"] == row["final_train_loss"]
-    shared = [k for k in single if k in row and k not in NOT_FIGURES]
-    assert {"test_mse", "denoised_mse", "noisy_input_mse", "test_loss"} <= set(shared)
-    assert {k: single[k] for k in shared} == {k: row[k] for k in shared}
+  assert {"denoised_mse", "noisy_input_mse", "denoising"} <= set(result["rows"][0])
+  assert_rows_are_single_runs(workdir, result, lambda row, single: dae_script.main(
+      TINY + ["--noise", str(row["noise"]), "--seed", str(row["seed"]), "--data-dir", data_dir,
+              "--no-analysis", "--workdir", single]), tmp_path)
+
+
+@pytest.mark.parametrize("variant, swept_flags", [
+    ("vae", ["--beta", "0.5,2"]),
+    ("contractive", ["--contraction", "0.01,0.1", "--lr", "1e-3,3e-3"]),
+])
+def test_any_traced_setting_of_a_variant_sweeps_as_its_single_runs(variant, swept_flags, data_dir, tmp_path):
+  """The regularisers' weights and the learning rate, per model, as the single runs of the variant."""
+  workdir = str(tmp_path / "sweep")
+  result = sweep_script.main(["--variant", variant, *swept_flags, *TINY, "--data-dir", data_dir,
+                              "--workdir", workdir])
+  axes = [flag[2:] for flag in swept_flags[::2]]
+  assert result["variant"] == variant and all(len(result["axes"][a]) == 2 for a in axes)
+  assert len(result["rows"]) == 2 ** len(axes)
+  script = __import__(variant)
+  assert_rows_are_single_runs(workdir, result, lambda row, single: script.main(
+      TINY + [x for a in axes for x in (f"--{a}", str(row[a]))] +
+      ["--seed", str(row["seed"]), "--data-dir", data_dir, "--no-analysis", "--workdir", single]), tmp_path)
+  if variant == "vae":
+    assert all(r["test_negative_elbo"] > 0 for r in result["rows"])
+
+
+def test_a_weight_of_zero_beside_others_and_a_setting_of_another_variant_are_refused(data_dir, tmp_path, capsys):
+  for flags, message in ((["--variant", "vae", "--beta", "0,1"], "--beta lists 0 beside other weights"),
+                         (["--contraction", "0.1"], "--contraction is not a setting of --variant dae")):
+    with pytest.raises(SystemExit) as stop:
+      sweep_script.main(flags + TINY + ["--data-dir", data_dir, "--workdir", str(tmp_path / "run")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
 
 
 def test_outputs(swept):

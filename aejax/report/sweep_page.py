@@ -22,12 +22,15 @@ HTML_FILE = "sweep.html"
 HEADLINE = {   # figure: its label
     "test_mse": "clean test per-pixel MSE ([0, 1] units)",
     "denoised_mse": "denoised test per-pixel MSE ([0, 1] units)",
+    "test_negative_elbo": "test negative ELBO (nats per image)",
     "knn_accuracy": "kNN accuracy of the code (k=5)",
     "trustworthiness": "trustworthiness of the code (k=5)",
 }
 AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay",
                "rotation": "largest rotation (degrees)", "shift": "largest shift (pixels)",
-               "scale": "largest change of size", "flip": "mirror probability"}
+               "scale": "largest change of size", "flip": "mirror probability",
+               "code_l1": "weight of the code's L1 norm", "sparsity": "weight of the KL sparsity",
+               "rho": "target mean activation", "contraction": "contraction weight λ", "beta": "β"}
 
 
 def swept_axis(axes):
@@ -98,13 +101,19 @@ def write_csv(path, rows):
   os.replace(path + ".tmp", path)
 
 
+def measured(result):
+  """The figures of HEADLINE that the sweep's rows hold."""
+  return [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
+
+
 def write_html(path, config, result, pictures):
   """sweep.html: the command's settings, the pictures, and the table of mean +- std."""
   x_name = swept_axis(result["axes"])
-  head = "".join(f"<th>{html.escape(HEADLINE[f].split(' (')[0])}</th>" for f in HEADLINE)
+  figures = measured(result)
+  head = "".join(f"<th>{html.escape(HEADLINE[f].split(' (')[0])}</th>" for f in figures)
   body = []
   for figure_points in zip(*(
-      [(key, p) for key, points in series(result, f).items() for p in points] for f in HEADLINE)):
+      [(key, p) for key, points in series(result, f).items() for p in points] for f in figures)):
     key, (x, _, _, n) = figure_points[0]
     setting = ", ".join([f"{x_name} {x:g}"] + [f"{k} {v:g}" for k, v in key])
     cells = "".join(f"<td>{mean:.5g} &plusmn; {std:.2g}</td>" for _, (_, mean, std, _) in figure_points)
@@ -117,7 +126,7 @@ def write_html(path, config, result, pictures):
 img{{max-width:100%}}</style></head><body>
 <h1>Sweep of {len(result['rows'])} models</h1>
 <p>{html.escape(axes)}; {result['epochs']} epochs on {html.escape(result['data_source'])};
-corruption {html.escape(config.corruption)}; widths {html.escape(config.widths)}, code
+{html.escape(result.get("variant_name", ""))}; widths {html.escape(config.widths)}, code
 {config.latent_dim}-d; trained at once: {result['samples_per_s']:.0f} training samples/s for all
 models together. Mean &plusmn; standard deviation over the seeds; MSE per pixel in [0, 1] units.
 Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FILE}">{CSV_FILE}</a>.</p>
@@ -135,7 +144,7 @@ def write(workdir, config, result):
   """sweep.csv, sweep_<figure>.png for each headline figure, sweep.png (all of
   them side by side), sweep.html (sweep.json is the run's: aejax.run.sweep)."""
   write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
-  figures = [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
+  figures = measured(result)
   plot(os.path.join(workdir, "sweep.png"), result, figures)
   pictures = []
   for figure in figures:
@@ -144,20 +153,36 @@ def write(workdir, config, result):
   write_html(os.path.join(workdir, HTML_FILE), config, result, pictures)
 
 
-def chosen_by(rows):
-  """The figure that picks a sweep's best row: the validation split's denoised
-  per-pixel MSE when the sweep held one out (--validation-fraction), else the test split's."""
-  return "validation_denoised_mse" if "validation_denoised_mse" in rows[0] else "denoised_mse"
+def chosen_by(rows, own):
+  """The figure that picks a sweep's best row: the variant's own figure (`own`, a
+  summary key: aejax.variants.own_figure), of the validation split when the sweep
+  held one out (--validation-fraction) and the variant has it there."""
+  validation = "validation_" + own.removeprefix("test_")
+  return validation if validation in rows[0] else own
+
+
+def best_rows(result):
+  """[(words naming a group of rows, its best row)] by `chosen_by`: one group of
+  all rows, or, for a denoising sweep over several noise levels, a group per level
+  (a lower level is always easier to undo, so levels are not ranked together)."""
+  rows, axes, own = result["rows"], result["axes"], result["own_figure"]
+  key = chosen_by(rows, own)
+  groups = [("", rows)]
+  if own == "denoised_mse" and len(axes.get("noise", ())) > 1:
+    groups = [(f"at noise {level:g}: ", [r for r in rows if r["noise"] == level]) for level in axes["noise"]]
+  return [(words, min(group, key=lambda r: r[key])) for words, group in groups]
 
 
 def headline(result, workdir):
-  """The last line a sweep prints: the best row by `chosen_by`, and its test figure."""
-  rows = result["rows"]
-  key = chosen_by(rows)
-  best = min(rows, key=lambda r: r[key])
-  settings = ", ".join(f"{k} {best[k]:g}" for k in result["axes"])
-  chosen = (f"lowest validation denoised per-pixel MSE {best[key]:.5f} at {settings} (test "
-            f"{best['denoised_mse']:.5f})" if key != "denoised_mse" else
-            f"lowest denoised per-pixel MSE {best[key]:.5f} at {settings}")
+  """The last line a sweep prints: the best row (of each noise level of a
+  denoising sweep) by `chosen_by`, and its test figure."""
+  rows, own = result["rows"], result["own_figure"]
+  key = chosen_by(rows, own)
+  label = HEADLINE[own].split(" (")[0]
+  parts = []
+  for words, best in best_rows(result):
+    settings = ", ".join(f"{k} {best[k]:g}" for k in result["axes"] if not (words and k == "noise"))
+    chosen = f"{words}lowest {'validation ' if key != own else ''}{label} {best[key]:.5f} at {settings}"
+    parts.append(chosen + (f" (test {best[own]:.5f})" if key != own else ""))
   return (f"{len(rows)} models, {result['samples_per_s']:.0f} training samples/s together; "
-          f"{chosen} ([0, 1] units); report: {os.path.join(workdir, HTML_FILE)}")
+          f"{'; '.join(parts)}; report: {os.path.join(workdir, HTML_FILE)}")

@@ -55,7 +55,7 @@ def make_parser(cls, description=None):
 def parse(cls, argv=None):
   """(config with defaults and the given flags, dict of the given flags)."""
   given = vars(make_parser(cls).parse_args(argv))
-  return dataclasses.replace(cls(), **given), given
+  return cls(**given), given   # not a replace of cls(): defaults that depend on given flags follow them
 
 
 def main(cls, run, argv=None):

@@ -1,8 +1,9 @@
 """Sweeps: many autoencoders trained at once in one compiled program.
 
-A sweep (config.SweepConfig) is every combination of lists of settings (noise
-level, learning rate, weight decay) times seeds; each member is the DAEConfig
-of a single run, built by `experiment.build` exactly as that run builds it: its
+A sweep (config.SweepConfig) is every combination of lists of traced settings
+(noise level, learning rate, weight decay, augmentation ranges, the variant's
+regulariser weights) times seeds; each member is the config of a single run of
+the sweep's variant, built by `experiment.build` exactly as that run builds it: its
 own initialisation, shuffling and noise keys. The members' states are stacked
 into one state with a leading model axis [N, ...]; the swept values are traced
 per-model arrays (`state.hparams["noise"]`, the optimizer's
@@ -32,7 +33,7 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from aejax import train
+from aejax import train, variants
 from aejax.errors import UserError
 from aejax.report import sweep_page
 from aejax.run import analysis, experiment, provenance
@@ -137,7 +138,12 @@ def epoch_fn(run, epoch):
 
 
 def evaluate_fn(run, images):
-  return evaluate(run.state, images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
+  """The per-epoch evaluation of every model: with chunk 1, each by its single
+  run's own program on its slice (the same figures, bit for bit); else
+  vectorised (`evaluate`), equal within rounding."""
+  if chunk_of(run) != 1:
+    return evaluate(run.state, images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
+  return stack([train.evaluate(model(run.state, i), images, run.eval_key[i]) for i in range(run.models)])
 
 
 def rows(run):
@@ -171,8 +177,8 @@ def finish(run):
   config = run.config
   tic = time.perf_counter()
   if not config.no_analysis:
-    print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA, "
-          "denoising table", flush=True)
+    print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA" +
+          (", denoising table" if variants.denoising(config) else ""), flush=True)
   table = rows(run)
   if not config.no_analysis:
     print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
@@ -182,7 +188,10 @@ def finish(run):
              "models": run.models, "chunk": chunk_of(run), "provenance": record}
   summary.pop("final_train_loss")
   run.records.write_summary(summary)
-  result = {"axes": {k: list(v) for k, v in config.values().items()}, "rows": table,
+  first = config.members()[0]
+  result = {"variant": config.variant, "variant_name": variants.VARIANTS[config.variant].name,
+            "own_figure": variants.own_figure(first)[0],
+            "axes": {k: list(v) for k, v in config.values().items()}, "rows": table,
             "samples_per_s": summary["samples_per_s"], "epochs": summary["epochs"],
             "data_source": summary["data_source"]}
   if run.records.writer:

@@ -114,11 +114,12 @@ def read_config(workdir, missing="not a run folder"):
     raise WorkdirError(f"{path}: not a config of an aejax run (experiment {name!r})")
   cls = CONFIGS[name]
   fields = {f.name: f for f in dataclasses.fields(cls)}
-  groups = config_lib.AEConfig.ADDED_LATER
+  groups = cls.ADDED_LATER
   missing = set(fields) - set(saved)
   if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
     base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
-    saved.update({added: type(fields[added].default)(base[added]) for added in missing})  # a sweep's: text
+    saved.update({added: type(fields[added].default)(base[added]) if added in base  # a sweep's: text
+                  else fields[added].default for added in missing})
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
   bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))
