@@ -14,20 +14,13 @@ import html
 import json
 import os
 
+from aejax import evaluators
 from aejax.errors import UserError
 from aejax.report import plots
 from aejax.run import cli, experiment
 
-METRICS = [  # (summary key, column, unit)
-    ("test_mse", "test MSE", "per-pixel MSE of the clean test images, [0, 1] units"),
-    ("validation_mse", "validation MSE", "the same for the validation split (--validation-fraction)"),
-    ("pca_test_mse", "PCA test MSE", "the same for PCA with as many components as the code"),
-    ("noisy_input_mse", "corrupted input MSE", "DAE: the corrupted test images against the clean ones"),
-    ("denoised_mse", "denoised MSE", "DAE: their reconstruction against the clean ones"),
-    ("knn_accuracy", "5-NN acc.", "fraction of test codes whose 5 nearest training codes vote right"),
-    ("linear_probe_accuracy", "linear probe", "accuracy of a logistic regression on the codes"),
-    ("trustworthiness", "trustw.", "k = 5, 1 is best"),
-    ("continuity", "continuity", "k = 5, 1 is best"),
+METRICS = [  # (summary key, column, unit): the columns the evaluators declare, and the speed
+    *((c.key, c.short, c.unit) for c in evaluators.columns()),
     ("samples_per_s", "samples/s", "training throughput, median over epochs"),
 ]
 BOOKKEEPING = ("workdir", "resume", "overwrite")  # settings that never change a result

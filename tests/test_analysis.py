@@ -16,9 +16,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from test_cli import script
 
 from aejax import data
-from aejax.evaluators import metrics
+from aejax.evaluators import denoising, metrics
 from aejax.report import pictures, plots, run_page, tensorboard_log
-from aejax.run import analysis
 
 RNG = np.random.default_rng(0)
 
@@ -225,7 +224,7 @@ def test_summary_holds_every_metric_beside_pca(dae_run):
   assert summary["pca_test_psnr"] > 0
   table = summary["denoising"]
   assert {(r["corruption"], r["level"]) for r in table} == {
-      (c, level) for c in ("gaussian", "masking", "salt_and_pepper") for level in analysis.DENOISING_LEVELS}
+      (c, level) for c in ("gaussian", "masking", "salt_and_pepper") for level in denoising.LEVELS}
   for name in ("gaussian", "masking", "salt_and_pepper"):
     noisy = [r["noisy_input_mse"] for r in table if r["corruption"] == name]
     assert noisy == sorted(noisy), name       # more corruption, larger input error

@@ -52,13 +52,13 @@ def test_compare_tables_the_runs_and_what_differs(runs, tmp_path, capsys):
   assert [r["config"]["corruption"] for r in result["runs"]] == ["gaussian", "gaussian", "none"]
   assert [r["metrics"]["denoised_mse"] for r in result["runs"]] == [0.039, 0.041, None]
   assert [r["finished"] for r in result["runs"]] == [True, True, False]
-  assert [m["key"] for m in result["metrics"]] == ["test_mse", "pca_test_mse", "denoised_mse", "knn_accuracy"]
+  assert [m["key"] for m in result["metrics"]] == ["test_mse", "denoised_mse", "knn_accuracy", "pca_test_mse"]
   printed = capsys.readouterr().out
   with open(os.path.join(out, "compare.md")) as f:
     markdown = f.read()
   assert markdown in printed
-  assert markdown.splitlines()[0] == ("| run | corruption | experiment | noise | seed | test MSE | PCA test MSE | "
-                                      "denoised MSE | 5-NN acc. |")
+  assert markdown.splitlines()[0] == ("| run | corruption | experiment | noise | seed | test MSE | denoised MSE | "
+                                      "5-NN acc. | PCA test MSE |")
   assert "| ae-2 (unfinished) | none | ae | 0 | 0 | - | - | - | - |" in markdown
   assert "[0, 1] units" in markdown
   with open(os.path.join(out, "compare.json")) as f:

@@ -38,8 +38,9 @@ def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path
       text = f.read()
     assert all(n in text for n in names), name
   for row in rows:
-    assert set(row) == {"name", "test_mse", "test_psnr", "knn_accuracy", "linear_probe_accuracy",
-                        "trustworthiness", "continuity", "denoised_mse", "seconds", "parameters"}
+    assert set(row) == {"name", "test_mse", "test_psnr", "test_negative_elbo", "knn_accuracy",
+                        "linear_probe_accuracy", "trustworthiness", "continuity", "denoised_mse",
+                        "seconds", "parameters"}
     assert 0 < row["test_mse"] < 0.3 and 0 < row["denoised_mse"] < 0.3 and row["parameters"] > 0, row
     assert 0 <= row["knn_accuracy"] <= 1 and row["seconds"] > 0, row
   by_name = {r["name"]: r for r in rows}

@@ -253,3 +253,6 @@ class ConvAutoEncoder(nn.Module):
 
   def __call__(self, x):
     return self.decode(self.encode(x))
+
+
+ARCHITECTURE = ("conv", ConvAutoEncoder)   # the --architecture name (aejax.models finds it here)

@@ -64,3 +64,6 @@ class AutoEncoder(nn.Module):
 
   def __call__(self, x):
     return self.decode(self.encode(x))
+
+
+ARCHITECTURE = ("mlp", AutoEncoder)   # the --architecture name (aejax.models finds it here)

@@ -23,17 +23,9 @@ import matplotlib.colors
 import numpy as np
 from PIL import Image
 
-from aejax import variants
+from aejax import evaluators, variants
 from aejax.report import plots
 
-ROWS = [  # (summary key, label, units)
-    ("test_mse", "test per-pixel MSE", "[0, 1] units, lower is better"),
-    ("test_psnr", "test PSNR", "dB, higher is better"),
-    ("knn_accuracy", "5-NN accuracy of the codes", "fraction"),
-    ("linear_probe_accuracy", "linear-probe accuracy", "fraction"),
-    ("trustworthiness", "trustworthiness (k = 5)", "1 is best"),
-    ("continuity", "continuity (k = 5)", "1 is best"),
-]
 LEVELS = {1: 16, 3: 32}   # levels per channel of a sprite: grey, colour
 SPRITE_PIXELS = 2_500_000  # most pixels of a sprite: 2000 images of 32 x 32, larger ones shrunk
 THUMBNAIL_CSS = 112        # CSS pixels of the longer side of the viewer's image
@@ -436,9 +428,10 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
   `workdir`/summary.json records) and `history`."""
   esc = html.escape
   number = lambda value: "-" if value is None else f"{value:.4f}"
-  rows = "".join(
-      f"<tr><td>{esc(label)}</td><td>{number(summary[key])}</td><td>{number(summary.get('pca_' + key))}</td>"
-      f"<td>{esc(units)}</td></tr>" for key, label, units in ROWS if summary.get(key) is not None)
+  rows = "".join(   # the evaluators' columns; PCA's beside the model's own
+      f"<tr><td>{esc(c.label)}</td><td>{number(summary[c.key])}</td><td>{number(summary.get('pca_' + c.key))}</td>"
+      f"<td>{esc(c.unit)}</td></tr>" for c in evaluators.columns()
+      if summary.get(c.key) is not None and not c.key.startswith("pca_"))
   extra = ""
   if "denoising" in summary:
     extra = ("<h2>Denoising</h2><p>Per-pixel MSE, [0, 1] units, of the corrupted test images and of "

@@ -16,16 +16,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
+from aejax import evaluators  # pylint: disable=wrong-import-position
+
 SWEEP_FILE = "sweep.json"
 CSV_FILE = "sweep.csv"
 HTML_FILE = "sweep.html"
-HEADLINE = {   # figure: its label
-    "test_mse": "clean test per-pixel MSE ([0, 1] units)",
-    "denoised_mse": "denoised test per-pixel MSE ([0, 1] units)",
-    "test_negative_elbo": "test negative ELBO (nats per image)",
-    "knn_accuracy": "kNN accuracy of the code (k=5)",
-    "trustworthiness": "trustworthiness of the code (k=5)",
-}
+# The figures drawn against the swept axis: the evaluators' plotted columns.
+HEADLINE = {c.key: c for c in evaluators.columns() if c.plotted}
 AXIS_LABELS = {"noise": "noise level", "lr": "learning rate", "weight_decay": "weight decay",
                "rotation": "largest rotation (degrees)", "shift": "largest shift (pixels)",
                "scale": "largest change of size", "flip": "mirror probability",
@@ -72,7 +69,7 @@ def plot(path, result, figures):
     if x_name in ("lr", "weight_decay") and min(result["axes"][x_name]) > 0:
       ax.set_xscale("log")
     ax.set_xlabel(AXIS_LABELS.get(x_name, x_name))
-    ax.set_title(HEADLINE.get(figure, figure), fontsize=8)
+    ax.set_title(f"{HEADLINE[figure].label} ({HEADLINE[figure].units})", fontsize=8)
     ax.grid(alpha=0.3)
     if any(key for key in series(result, figure)):
       ax.legend(fontsize=6)
@@ -110,7 +107,8 @@ def write_html(path, config, result, pictures):
   """sweep.html: the command's settings, the pictures, and the table of mean +- std."""
   x_name = swept_axis(result["axes"])
   figures = measured(result)
-  head = "".join(f"<th>{html.escape(HEADLINE[f].split(' (')[0])}</th>" for f in figures)
+  head = "".join(f'<th title="{html.escape(HEADLINE[f].unit)}">{html.escape(HEADLINE[f].short)}</th>'
+                 for f in figures)
   body = []
   for figure_points in zip(*(
       [(key, p) for key, points in series(result, f).items() for p in points] for f in figures)):
@@ -178,11 +176,12 @@ def headline(result, workdir):
   denoising sweep) by `chosen_by`, and its test figure."""
   rows, own = result["rows"], result["own_figure"]
   key = chosen_by(rows, own)
-  label = HEADLINE[own].split(" (")[0]
+  column = HEADLINE[own]
+  label = column.label if key == own else "validation " + column.label.replace("test ", "")
   parts = []
   for words, best in best_rows(result):
     settings = ", ".join(f"{k} {best[k]:g}" for k in result["axes"] if not (words and k == "noise"))
-    chosen = f"{words}lowest {'validation ' if key != own else ''}{label} {best[key]:.5f} at {settings}"
+    chosen = f"{words}lowest {label} {best[key]:.5f} ({column.units}) at {settings}"
     parts.append(chosen + (f" (test {best[own]:.5f})" if key != own else ""))
   return (f"{len(rows)} models, {result['samples_per_s']:.0f} training samples/s together; "
           f"{'; '.join(parts)}; report: {os.path.join(workdir, HTML_FILE)}")

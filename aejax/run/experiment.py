@@ -521,9 +521,8 @@ def finish(run):
   summary = {**training_summary(run.dataset, run.history), "devices": run.mesh.size,
              "provenance": record}
   if config.no_analysis or not run.records.writer:
-    summary.update(analysis.test_metrics(config, test))
-    summary.update(analysis.validation_metrics(config, run.dataset, parallel.local(run.state),
-                                               run.eval_key))
+    summary.update(analysis.summary_metrics(config, run.dataset, parallel.local(run.state), run.eval_key,
+                                            test, cheap_only=True)[0])
     if run.start == config.epochs:   # nothing trained: the earlier analysis still holds
       summary = {**run.records.read_summary(damaged={}), **summary}
   else:

@@ -154,16 +154,13 @@ def rows(run):
   config, dataset = run.config, run.dataset
   axes = config.values()
   test_images = jnp.asarray(dataset.test_images)
-  pca_figures = None if config.no_analysis else analysis.pca_metrics(config.latent_dim, dataset)
+  shared = {}   # the PCA baseline, the same for every model
   out = []
   for i, member in enumerate(config.members()):
     state, eval_key = jax.device_get(model(run.state, i)), jax.device_get(run.eval_key[i])
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
-    if config.no_analysis:
-      figures = {**analysis.test_metrics(member, test),
-                 **analysis.validation_metrics(member, dataset, state, eval_key)}
-    else:
-      figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, pca_figures)
+    figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, shared,
+                                          cheap_only=config.no_analysis)
     row = {name: getattr(member, name) for name in axes}
     row["final_train_loss"] = run.history[-1]["train_loss"][i] if run.history else None
     out.append({**row, **figures})
