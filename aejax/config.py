@@ -95,7 +95,7 @@ class AEConfig(DataConfig):
   workdir: Optional[str] = option(None, "folder for the run's files (default: a new folder under runs/)")
   epochs: int = option(100, "training epochs (passes over the training split)")
   batch_size: int = option(128, "examples per optimizer step")
-  lr: float = option(1e-3, "Adam learning rate")
+  lr: float = option(1e-3, "learning rate of Adam (of AdamW with --decoupled)")
   lr_schedule: str = option("constant", "the learning rate over the run: constant, or cosine: lr * (1 + "
                             "cos(pi * e / epochs)) / 2 in epoch e (from 0), from lr toward 0",
                             optim.SCHEDULES)

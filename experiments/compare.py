@@ -15,6 +15,7 @@ import json
 import os
 
 from aejax import evaluators
+from aejax.config import AUGMENTATION_RANGES
 from aejax.errors import UserError
 from aejax.report import plots
 from aejax.run import cli, experiment
@@ -48,6 +49,8 @@ def read_run(workdir):
   for name in ("corruption", "noise"):  # class constants of a plain AE, not saved
     if name not in config and hasattr(defaults, name):
       config[name] = getattr(defaults, name)
+  if config.get("augmentation", "none") == "none":   # the ranges of an augmentation not applied
+    config.update({name: None for name in AUGMENTATION_RANGES})
   if defaults is not None:   # settings added after the run was written: what that version did
     added = {n for group in defaults.ADDED_LATER for n in group}
     config.update({f.name: f.default for f in dataclasses.fields(defaults)
@@ -139,6 +142,11 @@ td:first-child,th:first-child{{text-align:left}} img{{max-width:100%}}</style></
 def run(args):
   runs = [read_run(w) for w in args.runs]
   run_names = names(args.runs)
+  if args.labels is not None:
+    run_names = [label.strip() for label in args.labels.split(",")]
+    if len(run_names) != len(runs) or len(set(run_names)) != len(runs) or not all(run_names):
+      raise UserError(f"--labels must name each of the {len(runs)} runs once, separated by commas; "
+                      f"got {args.labels!r}")
   out = args.out or experiment.new_workdir("compare")
   if os.path.isfile(os.path.join(out, "config.json")):
     raise UserError(f"--out {out}: holds a training run; choose another folder")
@@ -163,6 +171,8 @@ def main(argv=None):
   parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("runs", nargs="+", help="folders of training runs")
   parser.add_argument("--out", help="folder for the comparison (default: a new runs/compare-<date>-<time>)")
+  parser.add_argument("--labels", help="names of the runs in the tables and the legend, comma-separated, "
+                      "one per run in order (default: their folders' names)")
   return cli.run_guarded(lambda: run(parser.parse_args(argv)))
 
 

@@ -88,3 +88,23 @@ def test_compare_refuses_what_is_no_run(runs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
   assert sorted(os.listdir(runs[1])) == ["config.json", "metrics.jsonl", "summary.json"]   # untouched
+
+
+def test_labels_name_the_runs_and_augmentation_ranges_count_only_where_applied(runs, tmp_path, capsys):
+  a, b, _ = runs
+  for folder, augmentation, rotation in ((a, "affine", 5.0), (b, "none", 10.0)):
+    with open(os.path.join(folder, "config.json")) as f:
+      config = json.load(f)
+    config.update(augmentation=augmentation, rotation=rotation, shift=1.5, scale=0.1, flip=0.0)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+      json.dump(config, f)
+  result = script("compare")([a, b, "--labels", "noise 0.5, noise 0.3", "--out", str(tmp_path / "out")])
+  assert [r["name"] for r in result["runs"]] == ["noise 0.5", "noise 0.3"]
+  assert [r["config"]["rotation"] for r in result["runs"]] == [5.0, None]   # no range where none applied
+  assert "shift" in result["differing"] and "| noise 0.3 |" in capsys.readouterr().out
+  with pytest.raises(SystemExit) as stop:
+    script("compare")([a, b, "--labels", "only one", "--out", str(tmp_path / "out2")])
+  assert stop.value.code == 2
+  err = capsys.readouterr().err.strip()
+  assert err.endswith("--labels must name each of the 2 runs once, separated by commas; got 'only one'")
+  assert len(err.splitlines()) == 1

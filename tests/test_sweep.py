@@ -4,6 +4,7 @@ over devices."""
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,9 +123,12 @@ def test_outputs(swept):
   assert [float(r["denoised_mse"]) for r in table] == [r["denoised_mse"] for r in result["rows"]]
   for figure in ("test_mse", "denoised_mse", "knn_accuracy", "trustworthiness"):
     assert os.path.getsize(os.path.join(workdir, f"sweep_{figure}.png")) > 1000
+    assert os.path.getsize(os.path.join(workdir, f"sweep_{figure}.pdf")) > 1000   # and its PDF twin
   assert os.path.getsize(os.path.join(workdir, "sweep.png")) > 1000
   page = open(os.path.join(workdir, "sweep.html")).read()
   assert "sweep_knn_accuracy.png" in page and "noise 0.5" in page
+  spreads = re.findall(r"<td>(-?\d+\.(\d+)) &plusmn; (\d+\.(\d+))</td>", page)
+  assert len(spreads) == 2 * 4 and all(len(m) == len(s) for _, m, _, s in spreads)   # same decimals
   metrics = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
   assert [len(m["train_loss"]) for m in metrics] == [4, 4]
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aejax import train, variants
+from aejax import config as config_lib, train, variants
 from aejax.evaluators import metrics
 from aejax.objectives import variational
 from aejax.report import plots, run_page, tensorboard_log
@@ -163,7 +163,9 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
       path("interpolation.png"))
 
   plots.save(plots.loss_curves(history, config.loss, f"{kind}: training curves",
-                               pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim),
+                               pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim,
+                               denoising=variants.denoising(config),
+                               regularised=bool(config_lib.regularisers(config))),
              path("curves.png"))
   if "prior_samples.png" in variants.pictures(config):
     plots.save(plots.image_grid({"decoded": images(train.decode(

@@ -377,9 +377,10 @@ def _epoch_axis(ax):
   ax.set_yscale("log")
   ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_log_label))
   lo, hi = ax.get_ylim()
-  if hi / lo < 30:
+  if hi / lo < 30:   # within a decade or two: label the minor ticks too (every one within a factor 4)
+    shown = range(2, 10) if hi / lo < 4 else (2, 3, 5)
     ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _: _log_label(v, _) if round(v / 10 ** np.floor(np.log10(v))) in (2, 3, 5) else ""))
+        lambda v, _: _log_label(v, _) if round(v / 10 ** np.floor(np.log10(v))) in shown else ""))
   else:
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
   ax.grid(alpha=0.25, lw=0.5, which="both")
@@ -391,26 +392,38 @@ def objective_label(loss):
 
 
 @styled
-def loss_curves(history, loss, title, pca_mse=None, pca_components=None):
-  """Left: train and test per-pixel MSE in [0, 1] units over the epochs, with
-  PCA's test MSE as a reference line; right: the training objective `loss`
-  (train and test), labelled with its unit."""
+def loss_curves(history, loss, title, pca_mse=None, pca_components=None, denoising=False,
+                regularised=False):
+  """Left: train and test per-pixel MSE in [0, 1] units over the epochs, of the
+  same input (for a `denoising` variant the reconstruction of the corrupted input,
+  with the clean test input's dashed beside it), with PCA's test MSE as a
+  reference line; right: the training objective `loss`, labelled with its unit
+  (train: the whole objective, with its regularisers when `regularised`; test:
+  its reconstruction term)."""
   fig, (ax1, ax2) = plt.subplots(1, 2, figsize=CURVES_SIZE)
   fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.86, wspace=0.3)
   epochs = [r["epoch"] for r in history]
-  tested = [r for r in history if r.get("test_mse") is not None]
+  test_key = "test_denoised_mse" if denoising else "test_mse"
+  tested = [r for r in history if r.get(test_key) is not None]
   trained = [r for r in history if r.get("train_mse") is not None]
-  ax1.plot([r["epoch"] for r in trained], [r["train_mse"] for r in trained], label="train")
-  ax1.plot([r["epoch"] for r in tested], [r["test_mse"] for r in tested], "o-" if len(tested) < 3 else "-",
-           ms=3, label="test")
+  which = " (corrupted input)" if denoising else ""
+  ax1.plot([r["epoch"] for r in trained], [r["train_mse"] for r in trained], label="train" + which)
+  ax1.plot([r["epoch"] for r in tested], [r[test_key] for r in tested], "o-" if len(tested) < 3 else "-",
+           ms=3, label="test" + which)
+  if denoising:
+    clean = [r for r in history if r.get("test_mse") is not None]
+    ax1.plot([r["epoch"] for r in clean], [r["test_mse"] for r in clean], ":", color="C2",
+             label="test (clean input)")
   if pca_mse is not None:
     ax1.axhline(pca_mse, color="0.4", ls="--", lw=1,
                 label=f"PCA, {pca_components} components (test)" if pca_components else "PCA (test)")
   ax1.set_ylabel("per-pixel MSE, [0, 1] units")
-  ax2.plot(epochs, [r["train_loss"] for r in history], label="train")
+  ax2.plot(epochs, [r["train_loss"] for r in history],
+           label="train (with the regularisers)" if regularised else "train")
   tested_loss = [r for r in history if r.get("test_loss") is not None]
   ax2.plot([r["epoch"] for r in tested_loss], [r["test_loss"] for r in tested_loss],
-           "o-" if len(tested_loss) < 3 else "-", ms=3, label="test")
+           "o-" if len(tested_loss) < 3 else "-", ms=3,
+           label="test (reconstruction term)" if regularised else "test")
   ax2.set_ylabel(objective_label(loss))
   for ax in (ax1, ax2):
     _epoch_axis(ax)

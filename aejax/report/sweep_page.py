@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
 from aejax import evaluators  # pylint: disable=wrong-import-position
+from aejax.report import plots  # pylint: disable=wrong-import-position
 
 SWEEP_FILE = "sweep.json"
 CSV_FILE = "sweep.csv"
@@ -72,13 +73,12 @@ def plot(path, result, figures):
     ax.set_title(f"{HEADLINE[figure].label} ({HEADLINE[figure].units})", fontsize=8)
     ax.grid(alpha=0.3)
     if any(key for key in series(result, figure)):
-      ax.legend(fontsize=6)
+      ax.legend(fontsize=plots.MIN_FONT)
   n_seeds = len(result["axes"]["seed"])
   fig.suptitle(f"mean and std over {n_seeds} seed{'s' if n_seeds > 1 else ''}, "
                f"{result['epochs']} epochs", fontsize=9)
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def scalar_columns(rows):
@@ -98,6 +98,16 @@ def write_csv(path, rows):
   os.replace(path + ".tmp", path)
 
 
+def spread(mean, std, fmt):
+  """'0.055913 &plusmn; 0.000035': a mean and its standard deviation to the same
+  decimal places, at least those of `fmt` (a '.Nf' spec) and enough for two
+  significant digits of the deviation."""
+  places = int(fmt[1:-1]) if fmt.endswith("f") else 4
+  if std > 0:
+    places = max(places, 1 - int(np.floor(np.log10(std))))
+  return f"{mean:.{places}f} &plusmn; {std:.{places}f}"
+
+
 def measured(result):
   """The figures of HEADLINE that the sweep's rows hold."""
   return [f for f in HEADLINE if any(r.get(f) is not None for r in result["rows"])]
@@ -114,7 +124,8 @@ def write_html(path, config, result, pictures):
       [(key, p) for key, points in series(result, f).items() for p in points] for f in figures)):
     key, (x, _, _, n) = figure_points[0]
     setting = ", ".join([f"{x_name} {x:g}"] + [f"{k} {v:g}" for k, v in key])
-    cells = "".join(f"<td>{mean:.5g} &plusmn; {std:.2g}</td>" for _, (_, mean, std, _) in figure_points)
+    cells = "".join(f"<td>{spread(mean, std, HEADLINE[f].fmt)}</td>"
+                    for f, (_, (_, mean, std, _)) in zip(figures, figure_points))
     body.append(f"<tr><td>{html.escape(setting)}</td><td>{n}</td>{cells}</tr>")
   images = "".join(f'<img src="{p}" alt="{html.escape(p)}">' for p in pictures)
   axes = ", ".join(f"{k}: {', '.join(f'{v:g}' for v in vs)}" for k, vs in result["axes"].items())
