@@ -14,6 +14,7 @@ import dataclasses
 import functools
 from typing import Any, Callable
 
+import flax.linen as nn
 import jax
 import jax.extend.core
 import jax.numpy as jnp
@@ -23,6 +24,7 @@ from flax.training import train_state
 
 from aejax import objectives, units
 from aejax.data import augmentations, corruptions
+from aejax.types import Codes, Epoch, ImagePixels, Images, Metrics, PerExample, Pixels, PRNGKey
 
 
 class TrainState(train_state.TrainState):
@@ -66,8 +68,9 @@ def init_params(model, key, image_shape):
   return model.init(key, jnp.zeros((1, *image_shape), jnp.float32))["params"]
 
 
-def create_train_state(model, key, tx, *, objective="mse", corruption="none", noise=0.0,
-                       regularisers=None, hparams=None, augmentation="none", image_shape=None):
+def create_train_state(model: nn.Module, key: PRNGKey, tx: optax.GradientTransformation, *,
+                       objective="mse", corruption="none", noise: float = 0.0, regularisers=None,
+                       hparams=None, augmentation="none", image_shape=None) -> "TrainState":
   """Initialises `model` (a Flax module with `encode` and `decode`; aejax.models)
   on one input of `image_shape` (H, W, C; default: the model's `image_shape`).
 
@@ -91,7 +94,7 @@ def create_train_state(model, key, tx, *, objective="mse", corruption="none", no
       hparams={k: jnp.array(v, jnp.float32) for k, v in values.items()})
 
 
-def as_pixels(images):
+def as_pixels(images: Images) -> ImagePixels:
   """uint8 images in 0..255 or floats in [0, 1] -> float32 pixels in [0, 1]."""
   if images.dtype == jnp.uint8:
     return images.astype(jnp.float32) / 255.0
@@ -120,7 +123,7 @@ def check_batch(state, batch):
                      f"{', '.join(map(str, expected))}] (its image_shape)")
 
 
-def train_step(state, batch, key):
+def train_step(state: "TrainState", batch: Pixels, key: PRNGKey) -> tuple["TrainState", Metrics]:
   """One optimizer step on the state's loss (`state.loss_fn`), for the DAE
   E_q L(x, g(h(x~))) plus the variant's weighted regularisers.
 
@@ -137,7 +140,7 @@ def train_step(state, batch, key):
   return state.apply_gradients(grads=grads), metrics
 
 
-def eval_step(state, batch, key):
+def eval_step(state: "TrainState", batch: Pixels, key: PRNGKey) -> dict[str, PerExample]:
   """Per-example test measurements, each of shape [B].
 
   `loss`: the reconstruction term of the loss, without the regularisers (from the
@@ -162,7 +165,8 @@ def eval_step(state, batch, key):
 
 @functools.partial(jax.jit, static_argnames=("batch_size", "batch_sharding"),
                    donate_argnames=("state",))
-def train_epoch(state, images, key, epoch, *, batch_size, batch_sharding=None):
+def train_epoch(state: "TrainState", images: Images, key: PRNGKey, epoch: Epoch, *,
+                batch_size: int, batch_sharding=None) -> tuple["TrainState", Metrics]:
   """A whole epoch as one program: shuffle on device, `lax.scan` over the batches.
 
   images: [N, H, W, C] training images (uint8 0..255 or float [0, 1]) on device; the
@@ -208,7 +212,7 @@ def model_program(fn=None, **jit_kwargs):
 
 
 @model_program(static_argnames=("batch_size",))
-def evaluate(state, images, key, *, batch_size=1000):
+def evaluate(state: "TrainState", images: Images, key: PRNGKey, *, batch_size: int = 1000) -> Metrics:
   """Means of `eval_step`'s measurements over all of `images` ([N, H, W, C], uint8
   or pixels in [0, 1]), in chunks of `batch_size`; the same key gives the same corruptions."""
   n = images.shape[0]
@@ -223,21 +227,21 @@ def evaluate(state, images, key, *, batch_size=1000):
 
 
 @model_program
-def encode(state, images):
+def encode(state: "TrainState", images: Images) -> Codes:
   """[N, H, W, C] images (uint8 or pixels in [0, 1]) -> [N, latent_dim] codes."""
   inputs = state.objective.to_model(as_pixels(images))
   return state.apply_fn({"params": state.params}, inputs, method="encode")
 
 
 @model_program
-def decode(state, codes):
+def decode(state: "TrainState", codes: Codes) -> ImagePixels:
   """[N, latent_dim] codes -> [N, H, W, C] decoded pixels in [0, 1]."""
   outputs = state.apply_fn({"params": state.params}, codes, method="decode")
   return state.objective.to_pixels(outputs)
 
 
 @model_program
-def reconstruct(state, pixels):
+def reconstruct(state: "TrainState", pixels: Images) -> ImagePixels:
   """[N, H, W, C] pixels in [0, 1] (possibly corrupted) -> the same of their reconstructions."""
   obj = state.objective
   return obj.to_pixels(state.apply_fn({"params": state.params}, obj.to_model(pixels)))
