@@ -351,6 +351,27 @@ def flag(name):
   return name.replace("_", "-")
 
 
+# The sections of every config, in the order `--help` lists them. A regulariser's
+# weight or an `hparam` belongs to the objective; a field named nowhere to the run.
+SECTIONS = {
+    "data": ("data", "data_source", "data_dir", "train_split", "test_split", "resize", "test_fraction",
+             "validation_fraction", "points"),
+    "model": ("variant", "architecture", "widths", "channels", "kernel_size", "latent_dim", "activation",
+              "dtype", "models"),
+    "objective": ("loss", "corruption", "noise", "augmentation", "rotation", "shift", "scale", "flip",
+                  "code_l1", "sparsity", "rho", "contraction", "beta", "pretrain_epochs"),
+    "optimiser": ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "decoupled"),
+    "run": (),
+}
+
+
+def section(f):
+  """The section (a key of SECTIONS) of a config field."""
+  if "regulariser" in f.metadata or f.metadata.get("hparam"):
+    return "objective"
+  return next((name for name, fields in SECTIONS.items() if f.name in fields), "run")
+
+
 def field_type(cls, f):
   """The plain type of a config field (Optional[X] -> X)."""
   hint = typing.get_type_hints(cls)[f.name]

@@ -43,3 +43,15 @@ def test_the_last_line_leads_with_the_variants_own_figure():
   contractive = experiment.headline(config_lib.ContractiveConfig(), {"test_mse": 0.02}, "runs/x")
   assert contractive == ("contractive AE, λ = 0.01: test per-pixel MSE 0.02000 ([0, 1] units); "
                          "no analysis: python experiments/analyze.py runs/x")
+
+
+def test_help_lists_the_flags_by_section():
+  from aejax.run import cli
+  text = cli.make_parser(config_lib.SweepConfig).format_help()
+  heads = [line[:-1] for line in text.splitlines() if line in {f"{s}:" for s in config_lib.SECTIONS}]
+  assert heads == list(config_lib.SECTIONS)
+  sections = {f.name: config_lib.section(f) for f in config_lib.dataclasses.fields(config_lib.SweepConfig)}
+  assert sections["beta"] == sections["noise"] == "objective" and sections["lr"] == "optimiser"
+  assert sections["widths"] == "model" and sections["data"] == "data" and sections["seeds"] == "run"
+  below = text[text.index("\noptimiser:"):text.index("\nrun:")]
+  assert "--weight-decay" in below and "--beta" not in below

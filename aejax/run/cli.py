@@ -30,12 +30,15 @@ def _number(kind):
 
 
 def make_parser(cls, description=None):
-  """argparse parser whose flags are the fields of `cls`; given flags only are set."""
+  """argparse parser whose flags are the fields of `cls`, listed by section
+  (aejax.config.SECTIONS); given flags only are set."""
   parser = ArgumentParser(description=description or cls.__doc__,
                           argument_default=argparse.SUPPRESS)
+  groups = {name: parser.add_argument_group(name) for name in config_lib.SECTIONS}
   for f in dataclasses.fields(cls):
     if f.metadata.get("derived"):
       continue
+    group = groups[config_lib.section(f)]
     kind = config_lib.field_type(cls, f)
     name = "--" + config_lib.flag(f.name)
     help_text = f.metadata.get("help", "")
@@ -43,12 +46,12 @@ def make_parser(cls, description=None):
       help_text += f" (default: {f.default})"
     help_text = help_text.replace("%", "%%")   # argparse formats help with %
     if kind is bool:   # on by default: --no-FLAG turns it off
-      parser.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
-                          help=help_text)
+      group.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
+                         help=help_text)
     else:
       choices = f.metadata.get("choices")
-      parser.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,
-                          help=help_text, metavar=None if choices else f.name.upper())
+      group.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,
+                         help=help_text, metavar=None if choices else f.name.upper())
   return parser
 
 
