@@ -1,6 +1,10 @@
 """Every variant is named from one place (aejax.variants): its display name with
 the weights in force and the corruption, and its own figure on the last line."""
+import os
+import re
+
 import pytest
+from conftest import ROOT
 
 from aejax import config as config_lib, variants
 from aejax.run import experiment
@@ -55,3 +59,12 @@ def test_help_lists_the_flags_by_section():
   assert sections["widths"] == "model" and sections["data"] == "data" and sections["seeds"] == "run"
   below = text[text.index("\noptimiser:"):text.index("\nrun:")]
   assert "--weight-decay" in below and "--beta" not in below
+
+
+def test_the_training_step_example_of_the_docs_runs_and_learns(capsys):
+  """docs/variants.md's example of train_step in research code, as it stands there."""
+  text = open(os.path.join(ROOT, "docs", "variants.md"), encoding="utf-8").read()
+  code = re.search(r"## The training step.*?```python\n(.*?)```", text, re.S).group(1)
+  exec(compile(code, "docs/variants.md", "exec"), {})   # pylint: disable=exec-used
+  mse = float(capsys.readouterr().out.split()[-1])
+  assert 0 < mse < 0.09   # the untrained network's output (about 0.25) far above, PCA's 2-d code near 0.06
