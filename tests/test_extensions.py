@@ -29,27 +29,31 @@ def test_a_new_architecture_and_a_new_measurement_are_one_file_each(tmp_path):
     assert not (copy / path).exists()
     (copy / path).write_text(code)
   env = {**os.environ, "PYTHONPATH": str(copy)}
-  data, workdir = fake_mnist(str(tmp_path / "mnist")), str(tmp_path / "run")
-  run = lambda *args: subprocess.run([sys.executable, *args], env=env, cwd=copy, capture_output=True,
-                                     text=True, timeout=240, check=False)
-  done = run("experiments/ae.py", "--architecture", "linear", "--latent-dim", "4", "--epochs", "2",
-             "--batch-size", "32", "--data-dir", data, "--workdir", workdir)
+  data, workdir, out = fake_mnist(str(tmp_path / "mnist")), str(tmp_path / "run"), str(tmp_path / "compare")
+  # One process: the run, the measurement computed again from its checkpoint, and compare.py.
+  script = f"""
+import json, sys, numpy as np, jax
+sys.path.insert(0, "experiments")
+import ae, compare
+from aejax import train
+from aejax.run import experiment
+ae.main(["--architecture", "linear", "--latent-dim", "4", "--epochs", "2", "--batch-size", "32",
+         "--data-dir", {data!r}, "--workdir", {workdir!r}])
+config, state, _, _ = experiment.load_run({workdir!r})
+codes = np.asarray(train.encode(state, experiment.load_data(config).test_images), np.float64)
+compare.main([{workdir!r}, {workdir!r}, "--out", {out!r}])
+print(json.dumps([float(np.mean(np.linalg.norm(codes, axis=1))),
+                  sorted(jax.tree.map(lambda p: list(p.shape), state.params).items())]))
+"""
+  done = subprocess.run([sys.executable, "-c", script], env=env, cwd=copy, capture_output=True, text=True,
+                        timeout=240, check=False)
   assert done.returncode == 0, done.stderr[-3000:]
+  norm, params = json.loads(done.stdout.splitlines()[-1])
   summary = json.load(open(os.path.join(workdir, "summary.json")))
-  # The measurement, computed independently from the run's checkpoint; the model is the linear one.
-  check = run("-c", "import json, sys, numpy as np, jax; from aejax import train; "
-              "from aejax.run import experiment; config, state, _, _ = experiment.load_run(sys.argv[1]); "
-              "codes = np.asarray(train.encode(state, experiment.load_data(config).test_images), np.float64); "
-              "print(json.dumps([float(np.mean(np.linalg.norm(codes, axis=1))), "
-              "sorted(jax.tree.map(lambda p: list(p.shape), state.params).items())]))", workdir)
-  assert check.returncode == 0, check.stderr[-3000:]
-  norm, params = json.loads(check.stdout.splitlines()[-1])
   assert summary["mean_code_norm"] == norm > 0
   assert params == [["dec", {"bias": [784], "kernel": [4, 784]}], ["enc", {"bias": [4], "kernel": [784, 4]}]]
   report = open(os.path.join(workdir, "report.html"), encoding="utf-8").read()
   assert "mean norm of the test codes" in report and f"{summary['mean_code_norm']:.4g}"[:4] in report
-  compared = run("experiments/compare.py", workdir, workdir, "--out", str(tmp_path / "compare"))
-  assert compared.returncode == 0, compared.stderr[-3000:]
-  table = json.load(open(tmp_path / "compare" / "compare.json"))
+  table = json.load(open(os.path.join(out, "compare.json")))
   assert {"key": "mean_code_norm", "column": "code norm",
           "unit": "mean L2 norm of the test codes, code units"} in table["metrics"]
