@@ -165,6 +165,10 @@ class AEConfig(DataConfig):
 
   def check(self):
     """Raises ConfigError naming the first invalid flag."""
+    for f in dataclasses.fields(self):
+      choices = f.metadata.get("choices")
+      if choices and getattr(self, f.name) not in choices:
+        raise ConfigError(f"--{flag(f.name)} must be one of {', '.join(choices)}, got {getattr(self, f.name)!r}")
     positive = ("epochs", "batch_size", "latent_dim", "keep_checkpoints", "log_every", "kernel_size")
     for name in positive:
       if getattr(self, name) <= 0:
@@ -193,10 +197,6 @@ class AEConfig(DataConfig):
       data_lib.parse_size(self.resize)
     except UserError as e:
       raise ConfigError(str(e)) from None
-    for f in dataclasses.fields(self):
-      choices = f.metadata.get("choices")
-      if choices and getattr(self, f.name) not in choices:
-        raise ConfigError(f"--{flag(f.name)} must be one of {', '.join(choices)}, got {getattr(self, f.name)!r}")
     for name, top in AUGMENTATION_RANGES.items():
       if not 0.0 <= getattr(self, name) <= top:
         raise ConfigError(f"--{name} must be in [0, {top:g}], got {getattr(self, name)}")
@@ -236,7 +236,7 @@ class VariantConfig(AEConfig):
 
   def __post_init__(self):
     if self.noise is None:   # the level in force is recorded, and none without a corruption
-      object.__setattr__(self, "noise", corruptions.DEFAULT_LEVEL.get(self.corruption, 0.5))
+      object.__setattr__(self, "noise", corruptions.DEFAULT_LEVEL.get(self.corruption, 0.5) if isinstance(self.corruption, str) else 0.5)
 
 
 @dataclasses.dataclass(frozen=True)

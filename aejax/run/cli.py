@@ -58,6 +58,9 @@ def make_parser(cls, description=None):
 def parse(cls, argv=None):
   """(config with defaults and the given flags, dict of the given flags)."""
   given = vars(make_parser(cls).parse_args(argv))
+  for name, value in given.items():   # argparse reads --flag=-- as an empty list
+    if isinstance(value, list):
+      raise UserError(f"--{config_lib.flag(name)} needs a value, got {value!r}")
   return cls(**given), given   # not a replace of cls(): defaults that depend on given flags follow them
 
 
