@@ -10,7 +10,6 @@ Codes = Float[Array, "n latent"]
 PerExample = Float[Array, "batch"]                               # a value per image
 Examples = Float[Array, "batch *dims"]                           # images, or rows of values, per example
 Rows = Shaped[Array, "batch values"]                             # each example's values in one row
-Scalar = Float[Array, ""]
 Epoch = int | Int[Array, ""]
 PRNGKey = Key[Array, ""]                                         # a typed key: jax.random.key
 Metrics = dict[str, Shaped[Array, ""]]                           # scalar measurements by name

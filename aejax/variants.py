@@ -14,7 +14,6 @@ the VAE's sampling is), else its own step function beside `train.train_step`,
 declared here by a field of its Variant that `run.experiment` asks for.
 """
 import dataclasses
-from typing import Optional
 
 from aejax import config as config_lib, models, stacked
 
@@ -150,8 +149,3 @@ def headline(config, summary, digits=5):
   if scored_by_elbo(config) and summary.get("test_negative_elbo") is not None:
     text = f"test negative ELBO {summary['test_negative_elbo']:.2f} nats per image; " + text
   return text
-
-
-def named(script) -> Optional[Variant]:
-  """The Variant whose script is `script`, or None."""
-  return VARIANTS.get(script)
