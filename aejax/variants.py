@@ -10,8 +10,10 @@ them tests a variant's name, its flags or its corruption.
 
 A variant whose step differs from `train.train_step` (two optimisers, several
 samples per step) is a new `loss` over the same TrainState where it can be (as
-the VAE's sampling is), else its own step function beside `train.train_step`,
-declared here by a field of its Variant that `run.experiment` asks for.
+the VAE's sampling is), else its own step function beside `train.train_step`.
+No variant needs one yet, so Variant has no field for it: the first such variant
+adds that field here and has `run.experiment` call its step in place of
+`train.train_epoch`.
 """
 import dataclasses
 
