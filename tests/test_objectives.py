@@ -192,3 +192,25 @@ def test_a_regulariser_is_one_function_and_one_config_field():
   state, _, _ = experiment.build(chosen)
   assert state.regularisers == (("code_norm", code_norm),)
   chex.assert_trees_all_close(state.hparams["code_norm"], jnp.float32(0.5))
+
+
+def test_a_contractive_runs_penalty_is_its_encoders_jacobian_in_pixel_units():
+  """The penalty of a state built as a run builds it (config, objective, model
+  wrapper) against jacfwd of the model's encoder composed with the objective's
+  map of pixels to model inputs (2x - 1 under MSE's tanh output, so the
+  Jacobian in pixel units is twice the one in model units)."""
+  run_config = config.ContractiveConfig(widths="16", latent_dim=3, contraction=0.5, no_analysis=True)
+  state, _, _ = experiment.build(run_config)
+  batch = jax.random.uniform(jax.random.key(7), (4, 28, 28, 1))
+  module = state.apply_fn.module
+
+  @jax.jit
+  def measure(state):
+    encode = lambda x: module.apply({"params": state.params}, 2 * x[None] - 1, method="encode")[0]
+    by_hand = jax.vmap(lambda x: jnp.sum(jnp.square(jax.jacfwd(encode)(x))))(batch)
+    return state.loss_fn(state.params, batch, KEY), jnp.mean(by_hand)
+
+  (loss, metrics), expected = measure(state)
+  chex.assert_trees_all_close(metrics["contraction"], expected, rtol=1e-4)
+  chex.assert_trees_all_close(loss, metrics["reconstruction"] + 0.5 * expected, rtol=1e-4)
+  assert float(expected) > 1e-3
