@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, fake_mnist
 from hypothesis import strategies as st
 from test_cli import expect_error, script
+from test_tensorboard import read_scalars
 
 from aejax import config
 from aejax.run import checkpoints, experiment
@@ -115,6 +116,9 @@ def test_cosine_schedule_sets_each_epochs_learning_rate(tmp_path, data_dir):
 
 
 def assert_same_result(resumed, straight):
+  """The same figures, parameters and progress pictures; TensorBoard's scalars one
+  per epoch (the steps the interrupted process logged after its checkpoint purged)."""
+  assert [step for step, _ in read_scalars(str(resumed), "per_pixel_mse/train")] == list(range(1, EPOCHS + 1))
   a, b = summary(resumed), summary(straight)
   for key in ("final_train_loss", "test_mse", "denoised_mse", "noisy_input_mse"):
     assert a[key] == b[key], key

@@ -32,7 +32,7 @@ def png_shape(path):
 def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
   workdir = str(tmp_path / "conv")
   code, out, err = call(capsys, "dae", ["--data", tiles, "--architecture", "conv", "--latent-dim", "4",
-                                        "--channels", "8,16", "--epochs", "2", "--workdir", workdir,
+                                        "--channels", "4", "--epochs", "1", "--workdir", workdir,
                                         *TINY])
   assert code == 0, err
   assert f"data: npz:{tiles}, 72 train and 24 test examples, 16x24x3 colour, 2 classes (china, flower)" in out
@@ -48,7 +48,7 @@ def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
     page = f.read()
   assert "china" in page and "flower" in page
   # Resumed and analysed again with the same data; refused with images of another shape.
-  code, _, err = call(capsys, "dae", ["--workdir", workdir, "--resume", "--epochs", "3", "--no-analysis"])
+  code, _, err = call(capsys, "dae", ["--workdir", workdir, "--resume", "--epochs", "2", "--no-analysis"])
   assert code == 0, err
   other = str(tmp_path / "other.npz")
   images, labels, _ = photo_tiles((16, 16), 10)
@@ -56,7 +56,7 @@ def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
   saved["data"] = other
   with open(os.path.join(workdir, "config.json"), "w") as f:
     json.dump(saved, f)
-  for name, argv in (("analyze", [workdir]), ("dae", ["--workdir", workdir, "--resume", "--epochs", "4"])):
+  for name, argv in (("analyze", [workdir]), ("dae", ["--workdir", workdir, "--resume", "--epochs", "3"])):
     code, _, err = call(capsys, name, argv)
     assert one_line_error(code, err, f"npz:{other} holds 16x16x3 images, but the run in {workdir} "
                           "was trained on 16x24x3 images"), err
