@@ -3,8 +3,12 @@
 A checkpoint is numbered by the epoch it ends. Writes are asynchronous (training
 goes on while one is written) and atomic: an unfinished one is never restored.
 """
+import contextlib
+import gc
+import logging
 import os
 import sys
+import time
 
 import jax
 import numpy as np
@@ -45,7 +49,12 @@ def restore(mngr, state, key):
   target = jax.tree.map(ocp.utils.to_shape_dtype_struct, _item(state, key))
   for epoch in sorted(mngr.all_steps(), reverse=True):
     try:
-      item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
+      with _stderr_held_back() as failed:
+        try:
+          item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
+        except Exception:
+          failed.append(True)
+          raise
       if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves((item["params"], item["opt_state"]))):
         raise ValueError("non-finite values")
     except Exception as e:  # pylint: disable=broad-except  (any failure: try an older one)
@@ -59,6 +68,42 @@ def restore(mngr, state, key):
     state = state.replace(params=item["params"], opt_state=opt_state, step=item["step"])
     return state, jax.random.wrap_key_data(np.asarray(item["key"])), epoch
   raise CheckpointError(f"{mngr.directory}: no usable checkpoint to resume from")
+
+
+def _closed_loop(error):
+  return isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
+
+
+@contextlib.contextmanager
+def _stderr_held_back(settle_s=0.3):
+  """Orbax's restore with the process's stderr (file descriptor 2) sent to the void,
+  and, if it fails, for `settle_s` after. A failed restore closes Orbax's event loop
+  while TensorStore still reads the other arrays: each read then prints a "RuntimeError:
+  Event loop is closed" traceback from TensorStore's threads, and asyncio logs its
+  unawaited tasks (and Python's unraisable hook hears the same error), dozens of
+  lines in all. The failure itself is reported by
+  `restore`'s one warning line; its echoes are not."""
+  failed = []
+  sys.stderr.flush()
+  saved = os.dup(2)
+  try:
+    with open(os.devnull, "w", encoding="utf-8") as void:
+      os.dup2(void.fileno(), 2)
+      log = logging.getLogger("asyncio")
+      disabled, log.disabled = log.disabled, True
+      hook = sys.unraisablehook
+      sys.unraisablehook = lambda raised: None if _closed_loop(raised.exc_value) else hook(raised)
+      try:
+        yield failed
+      finally:
+        if failed:
+          time.sleep(settle_s)
+          gc.collect()
+        log.disabled = disabled
+        sys.unraisablehook = hook
+  finally:
+    os.dup2(saved, 2)
+    os.close(saved)
 
 
 def set_aside_newer(mngr, epoch):
