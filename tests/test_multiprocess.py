@@ -1,11 +1,14 @@
 """Several processes as one run, on this machine: JAX's distributed runtime with CPU
 collectives over gloo, each process with its own forced CPU devices."""
+import importlib.util
+import itertools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -13,15 +16,25 @@ import pytest
 from conftest import ROOT, fake_mnist
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
-EPOCHS = 12
-TINY = ["--epochs", str(EPOCHS), "--batch-size", "32", "--widths", "32", "--eval-every", "4",
-        "--checkpoint-every", "0"]
+EPOCHS = 8
+LONG = 500      # epochs of a run that a signal or a kill stops: far more than it trains before
+TINY = ["--batch-size", "32", "--widths", "32", "--eval-every", "4", "--checkpoint-every", "0"]
+
+# Coordinator ports below Linux's ephemeral range (32768-60999: no bind(0) or outgoing connection takes
+# them): 2000 per xdist worker, in them a block of 100 chosen by the pid (for concurrent sessions), handed
+# out in turn and checked free, so that no two test processes hand out the same port at the same time.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0) % 10
+_PORTS = (12000 + _WORKER * 2000 + os.getpid() % 20 * 100 + i % 100 for i in itertools.count())
 
 
 def free_port():
-  with socket.socket() as s:
-    s.bind(("localhost", 0))
-    return s.getsockname()[1]
+  for port in _PORTS:
+    with socket.socket() as s:
+      try:
+        s.bind(("", port))
+      except OSError:
+        continue
+    return port
 
 
 def env(devices, process=None, n=None, port=None, **extra):
@@ -36,16 +49,56 @@ def env(devices, process=None, n=None, port=None, **extra):
   return {**out, **extra}
 
 
-def start(args, devices, n=1, port=None, **extra):
-  """n processes of ae.py with `devices` CPU devices each (one plain process if n == 1)."""
-  return [subprocess.Popen([sys.executable, AE] + args,
-                           env=env(devices, p if n > 1 else None, n if n > 1 else None, port, **extra),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-          for p in range(n)]
+_STARTED = []
 
 
-def finish(procs, timeout=240):
-  return [(p.wait(timeout=timeout), p.stdout.read(), p.stderr.read()) for p in procs]
+def start(args, devices, n=1, port=None, script=AE, **extra):
+  """n processes of `script` (or "-c") with `devices` CPU devices each (one plain process if
+  n == 1), their output in files (a full pipe cannot stall one of them while its peers wait)."""
+  procs = []
+  for p in range(n):
+    logs = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    procs.append(subprocess.Popen(
+        [sys.executable, script] + args, stdout=logs[0], stderr=logs[1], text=True,
+        env=env(devices, p if n > 1 else None, n if n > 1 else None, port, **extra)))
+    procs[-1].logs = logs
+  _STARTED.extend(procs)
+  return procs
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left():
+  """A failed test or fixture leaves no process of its run behind."""
+  yield
+  while _STARTED:
+    p = _STARTED.pop()
+    if p.poll() is None:
+      p.kill()
+      p.wait()
+
+
+def output(p):
+  texts = []
+  for f in p.logs:
+    f.seek(0)
+    texts.append(f.read())
+  return texts
+
+
+def finish(procs, timeout=300):
+  """[(exit status, stdout, stderr)] of the processes; if one still runs after `timeout` s,
+  all are killed and the test fails."""
+  deadline = time.time() + timeout
+  try:
+    for p in procs:
+      p.wait(timeout=max(deadline - time.time(), 0))
+  except subprocess.TimeoutExpired:
+    for p in procs:
+      p.kill()
+      p.wait()
+    pytest.fail(f"still running after {timeout} s; their stderr: " +
+                " | ".join(output(p)[1][-1500:] for p in procs))
+  return [(p.returncode, *output(p)) for p in procs]
 
 
 def final_params(workdir):
@@ -64,9 +117,37 @@ def figures(summary):
   return {k: summary[k] for k in ("final_train_loss", "test_mse", "test_loss")}
 
 
+def metrics(workdir):
+  try:
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+      return [json.loads(line) for line in f]
+  except FileNotFoundError:
+    return []
+
+
+def metrics_lines(workdir):
+  """The complete lines of metrics.jsonl."""
+  try:
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+      return f.read().count("\n")
+  except FileNotFoundError:
+    return 0
+
+
+def wait_for_lines(workdir, lines, procs, fast=True, timeout=300):
+  """Returns once the run has written `lines` metrics lines (or a process ended): polls every
+  20 ms until one line before, then (if `fast`) every 1 ms, to come as soon as the line is written."""
+  deadline = time.time() + timeout
+  while all(p.poll() is None for p in procs) and time.time() < deadline:
+    written = metrics_lines(workdir)
+    if written >= lines:
+      return
+    time.sleep(0.001 if fast and written == lines - 1 else 0.02)
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-  return fake_mnist(str(tmp_path_factory.mktemp("mnist")), n_train=256, n_test=64)
+  return fake_mnist(str(tmp_path_factory.mktemp("mnist")), n_train=128, n_test=64)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +157,10 @@ def two_processes(tmp_path_factory, data_dir):
   one = str(root / "one")
   two = str(root / "two")
   # Process 0 of the two-process run analyses; the reference run needs only its figures.
-  runs = start(TINY + ["--data-dir", data_dir, "--workdir", one, "--no-analysis"], devices=2)
-  runs += start(TINY + ["--data-dir", data_dir, "--workdir", two], devices=1, n=2, port=free_port())
+  runs = start(TINY + ["--epochs", str(EPOCHS), "--data-dir", data_dir, "--workdir", one, "--no-analysis"],
+               devices=2)
+  runs += start(TINY + ["--epochs", str(EPOCHS), "--data-dir", data_dir, "--workdir", two], devices=1, n=2,
+                port=free_port())
   done = finish(runs)
   for rc, out, err in done:
     assert rc == 0, err[-3000:]
@@ -99,8 +182,7 @@ def test_two_processes_train_as_one_process_with_two_devices(two_processes):
 
 def test_only_process_0_writes(two_processes):
   _, two, done = two_processes
-  with open(os.path.join(two, "metrics.jsonl")) as f:
-    assert [json.loads(line)["epoch"] for line in f] == list(range(1, EPOCHS + 1))
+  assert [record["epoch"] for record in metrics(two)] == list(range(1, EPOCHS + 1))
   with open(os.path.join(two, "config.json")) as f:
     json.load(f)
   names = sorted(os.listdir(two))
@@ -111,27 +193,43 @@ def test_only_process_0_writes(two_processes):
 
 
 def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path, data_dir):
+  # the settings of `two_processes` (its compiled programs are in the compilation cache), but far
+  # more epochs: the run cannot end before the signal
   _, two, _ = two_processes
   workdir = str(tmp_path / "stopped")
-  procs = start(TINY + ["--data-dir", data_dir, "--workdir", workdir], devices=1, n=2,
-                port=free_port())
-  metrics = os.path.join(workdir, "metrics.jsonl")
-  deadline = time.time() + 180
-  while time.time() < deadline:
-    if os.path.exists(metrics) and sum(1 for _ in open(metrics)) >= 2:
-      break
-    time.sleep(0.05)
+  procs = start(TINY + ["--epochs", str(LONG), "--data-dir", data_dir, "--workdir", workdir],
+                devices=1, n=2, port=free_port())
+  wait_for_lines(workdir, 2, procs)
   for p in procs:
-    p.send_signal(signal.SIGTERM)
-  done = finish(procs)
+    p.send_signal(signal.SIGSTOP)
+  held_at = metrics_lines(workdir)
+  procs[1].send_signal(signal.SIGTERM)   # process 0 learns of it only from process 1
+  for p in procs:
+    p.send_signal(signal.SIGCONT)
+  done = finish(procs, timeout=45)   # processes that disagree on when to stop hang: fail in a minute
   assert [rc for rc, _, _ in done] == [3, 3], [err[-2000:] for _, _, err in done]
-  stopped_at = [int(err.split(" after epoch ")[1].split(";")[0]) for _, _, err in done]
-  assert 2 <= stopped_at[0] == stopped_at[1] < EPOCHS
-  resumed = finish(start(["--resume", "--workdir", workdir, "--no-analysis"], devices=2))
-  assert resumed[0][0] == 0, resumed[0][2][-3000:]
-  np.testing.assert_allclose(final_params(workdir)[1], final_params(two)[1], atol=1e-6, rtol=0)
+  assert not [err for _, _, err in done if "Traceback" in err]
+  last = [err.strip().splitlines()[-1] for _, _, err in done]
+  assert "interrupted: a signal to another process after epoch " in last[0], last
+  assert "interrupted: SIGTERM after epoch " in last[1], last
+  stopped_at = [int(line.split(" after epoch ")[1].split(";")[0]) for line in last]
+  # after the epoch in flight on process 1 when the signal came (the one held, or the next), early
+  # enough that the one-process resumption below has epochs left to train
+  assert 2 <= held_at <= stopped_at[0] == stopped_at[1] <= held_at + 1 < EPOCHS, (held_at, stopped_at)
+  assert [record["epoch"] for record in metrics(workdir)] == list(range(1, stopped_at[0] + 1))
+  assert str(stopped_at[0]) in os.listdir(os.path.join(workdir, "checkpoints"))
+
+  rc, out, err = finish(start(["--resume", "--workdir", workdir, "--epochs", str(EPOCHS), "--no-analysis"],
+                              devices=2))[0]
+  assert rc == 0, err[-3000:]
+  assert f"resumed from the checkpoint of epoch {stopped_at[0]}" in out
+  epoch, params = final_params(workdir)
+  assert epoch == EPOCHS
+  np.testing.assert_allclose(params, final_params(two)[1], atol=1e-6, rtol=0)
+  summary = read_summary(workdir)
+  assert summary["provenance"]["processes"] == 1
   for key, value in figures(read_summary(two)).items():
-    assert read_summary(workdir)[key] == pytest.approx(value, rel=1e-5), key
+    assert summary[key] == pytest.approx(value, rel=1e-5), key
 
 
 TWO_BY_TWO = """
@@ -144,9 +242,9 @@ mesh = parallel.make_mesh(0, 64)
 state = train.create_train_state(models.AutoEncoder(widths=(32,)), jax.random.key(0),
                                  optim.make_optimizer(), corruption="gaussian", noise=0.3)
 state = jax.device_put(state, parallel.replicated(mesh))
-images = jax.device_put(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)).astype(np.uint8),
+images = jax.device_put(np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1)).astype(np.uint8),
                         parallel.replicated(mesh))
-for epoch in range(3):
+for epoch in range(2):
   state, metrics = train.train_epoch(state, images, jax.random.key(1), epoch, batch_size=64,
                                      batch_sharding=parallel.batch_sharding(mesh))
 if parallel.is_writer():
@@ -155,24 +253,26 @@ if parallel.is_writer():
 
 
 def test_two_processes_of_two_devices_equal_one_process_of_four(tmp_path):
-  port = free_port()
-  procs = [subprocess.Popen([sys.executable, "-c", TWO_BY_TWO, str(tmp_path / "two.npy")],
-                            env=env(2, p, 2, port), stderr=subprocess.PIPE, text=True) for p in range(2)]
-  procs.append(subprocess.Popen([sys.executable, "-c", TWO_BY_TWO, str(tmp_path / "one.npy")],
-                                env=env(4), stderr=subprocess.PIPE, text=True))
-  for p in procs:
-    assert p.wait(timeout=240) == 0, p.stderr.read()[-3000:]
+  procs = start([TWO_BY_TWO, str(tmp_path / "two.npy")], devices=2, n=2, port=free_port(), script="-c")
+  procs += start([TWO_BY_TWO, str(tmp_path / "one.npy")], devices=4, script="-c")
+  for rc, _, err in finish(procs):
+    assert rc == 0, err[-3000:]
   np.testing.assert_allclose(np.load(tmp_path / "two.npy"), np.load(tmp_path / "one.npy"),
                              atol=1e-6, rtol=0)
 
 
-def test_half_given_settings_exit_2_naming_the_variable(tmp_path, data_dir):
-  settings = env(1)
-  settings.update(JAX_PROCESS_ID="1")
-  done = subprocess.run([sys.executable, AE, "--data-dir", data_dir, "--workdir", str(tmp_path / "w")],
-                        env=settings, capture_output=True, text=True, timeout=120)
-  assert done.returncode == 2
-  assert done.stderr.strip().splitlines()[-1].endswith(
+def test_half_given_settings_exit_2_naming_the_variable(tmp_path, data_dir, monkeypatch, capsys):
+  # No process is started: the settings are refused before anything joins or touches a device.
+  for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES"):
+    monkeypatch.delenv(name, raising=False)
+  monkeypatch.setenv("JAX_PROCESS_ID", "1")
+  spec = importlib.util.spec_from_file_location("experiments_ae", AE)
+  ae = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(ae)
+  with pytest.raises(SystemExit) as stop:
+    ae.main(["--data-dir", data_dir, "--workdir", str(tmp_path / "w")])
+  assert stop.value.code == 2
+  assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
       "JAX_PROCESS_ID set but not JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES: a run of several "
       "processes needs all of JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID")
   assert not os.path.exists(tmp_path / "w")
@@ -182,26 +282,25 @@ def test_a_peer_that_never_joins_ends_the_wait(tmp_path, data_dir):
   tic = time.time()
   done = finish(start(["--data-dir", data_dir, "--workdir", str(tmp_path / "w")], devices=1, n=1,
                       **{"JAX_COORDINATOR_ADDRESS": f"localhost:{free_port()}",
-                         "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "AEJAX_JOIN_TIMEOUT": "3"}))
+                         "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "AEJAX_JOIN_TIMEOUT": "2"}),
+                timeout=60)
   rc, _, err = done[0]
   assert rc == 5, err[-3000:]
-  assert "could not join the run at localhost:" in err and "within 3 s" in err
+  assert "could not join the run at localhost:" in err and "within 2 s" in err
   assert "Traceback" not in err
   assert time.time() - tic < 60
   assert not os.path.exists(tmp_path / "w")
 
 
 def test_a_peer_killed_hard_ends_the_others(tmp_path, data_dir):
+  # the settings of `two_processes`, whose compiled programs it finds in the compilation cache
   workdir = str(tmp_path / "killed")
-  procs = start(TINY + ["--epochs", "500", "--data-dir", data_dir, "--workdir", workdir],
+  procs = start(TINY + ["--epochs", str(LONG), "--data-dir", data_dir, "--workdir", workdir],
                 devices=1, n=2, port=free_port())
-  metrics = os.path.join(workdir, "metrics.jsonl")
-  deadline = time.time() + 180
-  while time.time() < deadline and not (os.path.exists(metrics) and sum(1 for _ in open(metrics)) >= 2):
-    time.sleep(0.05)
+  wait_for_lines(workdir, 1, procs, fast=False)
   procs[1].kill()
-  tic = time.time()
-  rc, _, err = finish(procs[:1], timeout=120)[0]
+  trained = metrics_lines(workdir)
+  rc, _, err = finish(procs[:1], timeout=60)[0]
   assert rc == 5, err[-3000:]
-  assert time.time() - tic < 60
+  assert 1 <= trained < LONG   # killed while training
   assert "a process of this run failed" in err.strip().splitlines()[-1]
