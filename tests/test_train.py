@@ -11,14 +11,32 @@ import pytest
 import aejax
 from aejax import config, data, models, objectives, optim, train
 from aejax.data import corruptions
-from aejax.objectives import sparse
 from aejax.run import experiment
 
-BATCH = jax.random.uniform(jax.random.key(42), (32, 28, 28, 1))
+BATCH = np.random.default_rng(42).random((32, 28, 28, 1), np.float32)   # (NumPy: no program to compile)
+# One small model for the whole file (and tests/test_conv.py's epoch test): its
+# initialisation and steps compile once, and none of the claims here depends on its size.
+# Its code is as wide as its hidden layer: fewer shapes of parameters, fewer programs op by op.
+MODEL = dict(widths=(16,), latent_dim=16)
+SMALL = dict(widths="16", latent_dim=16)   # MODEL, as a config sets it
+# Its one step program for the MSE: the DAE's (a level of 0 adds no noise, the plain AE).
+DAE = "gaussian"
+STEP = jax.jit(train.train_step)
+
+
+@functools.cache
+def embedded():
+  """The embedded MNIST training digits, uint8 [4000, 28, 28, 1] (loaded once: 0.8 s)."""
+  return data.load("embedded").train_images
+
+
+def digits(n=32):
+  """The first n embedded MNIST digits as float pixels in [0, 1]."""
+  return (embedded()[:n] / np.float32(255)).astype(np.float32)
 
 
 def make_state(corruption="none", noise=0.0, objective="mse", seed=0, **model_kw):
-  model = models.AutoEncoder(output=objectives.OBJECTIVES[objective].output, **model_kw)
+  model = models.AutoEncoder(output=objectives.OBJECTIVES[objective].output, **{**MODEL, **model_kw})
   return train.create_train_state(model, jax.random.key(seed), optim.make_optimizer(),
                                   objective=objective, corruption=corruption, noise=noise)
 
@@ -58,17 +76,17 @@ def test_optimizer_matches_pytorch_adam_and_adamw_by_hand():
 def test_train_step_compiles_once_and_is_importable_from_the_package():
   assert aejax.train_step is train.train_step
   step = jax.jit(chex.assert_max_traces(train.train_step, n=1))
-  state = make_state()
+  state = make_state(DAE, 0.1)
   for i in range(3):
-    batch = jax.random.uniform(jax.random.key(i), (32, 28, 28, 1))
+    batch = np.random.default_rng(i).random((32, 28, 28, 1), np.float32)
     state, metrics = step(state, batch, jax.random.key(i))
   assert int(state.step) == 3
   assert set(metrics) == {"loss", "mse", "grad_norm", "param_norm"}
 
 
 def test_train_step_refuses_uint8_and_misshapen_batches_in_words():
-  state = make_state()
-  step = jax.jit(train.train_step)
+  state = make_state(DAE, 0.1)
+  step = STEP
   uint8 = (255 * BATCH).astype(jnp.uint8)
   with pytest.raises(ValueError, match="a batch of uint8 values: .*aejax.train.as_pixels"):
     step(state, uint8, jax.random.key(0))
@@ -80,8 +98,9 @@ def test_train_step_refuses_uint8_and_misshapen_batches_in_words():
 
 @functools.cache
 def op_by_op_step():
-  """(state, its op-by-op train_step): the reference of both variants below, computed once."""
-  state = make_state("masking", 0.25, widths=(32,))  # small: the reference runs op by op
+  """(state, its op-by-op train_step): the reference of both variants below, computed once.
+  (The corruption and model of the DAE test below: the jitted step is the same program.)"""
+  state = make_state(DAE, 0.25)  # small: the reference runs op by op
   return state, train.train_step(state, BATCH, jax.random.key(3))
 
 
@@ -98,7 +117,7 @@ class TrainStepVariants(chex.TestCase):
 
   @chex.variants(with_jit=True, without_jit=True)
   def test_eval_step_agrees(self):
-    state = make_state("salt_and_pepper", 0.2, widths=(32,))
+    state, _ = op_by_op_step()     # its forward ops have run op by op already
     reference = train.eval_step(state, BATCH, jax.random.key(1))
     chex.assert_trees_all_close(self.variant(train.eval_step)(state, BATCH, jax.random.key(1)),
                                 reference, rtol=1e-5)
@@ -106,30 +125,43 @@ class TrainStepVariants(chex.TestCase):
 
 
 def test_dae_loss_compares_the_reconstruction_of_the_corrupted_input_with_the_clean_input():
-  state = make_state("gaussian", 0.5)
+  state = make_state(DAE, 0.5)
   key = jax.random.key(9)
-  _, metrics = jax.jit(train.train_step)(state, BATCH, key)
-  noisy = corruptions.gaussian(key, BATCH, 0.5)
-  outputs = state.apply_fn({"params": state.params}, 2 * noisy - 1)
-  chex.assert_trees_all_close(metrics["loss"], jnp.mean((outputs - (2 * BATCH - 1)) ** 2), rtol=1e-5)
-  chex.assert_trees_all_close(metrics["mse"], jnp.mean(((outputs + 1) / 2 - BATCH) ** 2), rtol=1e-5)
-  wrong_target = jnp.mean((outputs - (2 * noisy - 1)) ** 2)
-  assert abs(float(metrics["loss"] - wrong_target)) > 1e-3
+  _, metrics = STEP(state, BATCH, key)
+
+  @jax.jit
+  def by_hand(params):
+    """(loss, mse, the loss against the corrupted input) written out, as one program."""
+    noisy = corruptions.gaussian(key, BATCH, 0.5)
+    outputs = state.apply_fn({"params": params}, 2 * noisy - 1)
+    return (jnp.mean((outputs - (2 * BATCH - 1)) ** 2), jnp.mean(((outputs + 1) / 2 - BATCH) ** 2),
+            jnp.mean((outputs - (2 * noisy - 1)) ** 2))
+  loss, mse, wrong_target = by_hand(state.params)
+  chex.assert_trees_all_close(metrics["loss"], loss, rtol=1e-5)
+  chex.assert_trees_all_close(metrics["mse"], mse, rtol=1e-5)
+  assert abs(float(metrics["loss"]) - float(wrong_target)) > 1e-3
 
 
 def test_loss_falls_on_a_fixed_batch_for_both_objectives():
-  digits = jnp.asarray(data.load("embedded").train_images[:32] / 255.0, jnp.float32)
-  # The cross-entropy cannot fall below the entropy of the target pixels.
-  inside = jnp.clip(digits, 1e-6, 1 - 1e-6)
-  entropy = float(jnp.mean(optax.sigmoid_binary_cross_entropy(jnp.log(inside / (1 - inside)), digits)))
+  batch = digits()
+  # The cross-entropy cannot fall below the entropy of the target pixels (NumPy: no programs to compile).
+  pixels = np.asarray(batch, np.float64)
+  inside = np.clip(pixels, 1e-6, 1 - 1e-6)
+  entropy = float(np.mean(-pixels * np.log(inside) - (1 - pixels) * np.log(1 - inside)))
   for objective, floor in (("mse", 0.0), ("bce", entropy)):
-    state = make_state(objective=objective)
-    step = jax.jit(train.train_step)
-    _, first = step(state, digits, jax.random.key(0))
+    state = make_state(DAE, 0.0, objective=objective)   # no noise
+    _, first = STEP(state, batch, jax.random.key(0))
     for i in range(150):
-      state, metrics = step(state, digits, jax.random.key(i))
+      state, metrics = STEP(state, batch, jax.random.key(i))
     assert float(metrics["loss"]) - floor < 0.5 * (float(first["loss"]) - floor), objective
     assert float(metrics["mse"]) < 0.5 * float(first["mse"]), objective
+
+
+@functools.cache
+def epoch_images():
+  """200 embedded digits, uint8: 6 batches of 32 and 8 left over. With make_state(DAE, 0.3), the
+  fused epoch of tests/test_conv.py too: the tests of both files share its one program."""
+  return jnp.asarray(embedded()[:200])
 
 
 def test_train_epoch_covers_the_data_and_never_recompiles(monkeypatch):
@@ -141,18 +173,17 @@ def test_train_epoch_covers_the_data_and_never_recompiles(monkeypatch):
     return original(*args)
 
   monkeypatch.setattr(train, "train_step", counting)
-  images = (255 * np.random.default_rng(0).random((3 * 61 + 5, 28, 28, 1))).astype(np.uint8)
-  state = make_state()
+  state = make_state(DAE, 0.3)
   for epoch in range(3):
-    state, metrics = train.train_epoch(state, jnp.asarray(images), jax.random.key(0), epoch, batch_size=61)
-  assert len(traces) == 1
-  assert int(state.step) == 9
+    state, metrics = train.train_epoch(state, epoch_images(), jax.random.key(0), epoch, batch_size=32)
+  # One trace for the three epochs (none if another test traced this program in this process).
+  assert len(traces) <= 1
+  assert int(state.step) == 18   # all full batches of each epoch
   chex.assert_shape(metrics["loss"], ())
 
 
 def test_same_keys_give_the_same_epoch_and_other_epochs_differ():
-  images = jnp.asarray(BATCH.repeat(4, axis=0))
-  run = lambda epoch: train.train_epoch(make_state("gaussian", 0.3), images, jax.random.key(5), epoch,
+  run = lambda epoch: train.train_epoch(make_state(DAE, 0.3), epoch_images(), jax.random.key(5), epoch,
                                         batch_size=32)[0].params
   chex.assert_trees_all_equal(run(0), run(0))
   assert not np.allclose(jax.tree.leaves(run(0))[0], jax.tree.leaves(run(1))[0])
@@ -160,13 +191,11 @@ def test_same_keys_give_the_same_epoch_and_other_epochs_differ():
 
 def test_evaluate_handles_a_last_partial_chunk():
   state = make_state("masking", 0.5)
-  images = jax.random.uniform(jax.random.key(1), (250, 28, 28, 1))
-  means = train.evaluate(state, images, jax.random.key(2), batch_size=100)
-  whole = train.evaluate(state, images, jax.random.key(2), batch_size=250)
-  chex.assert_trees_all_close(means["mse"], whole["mse"], rtol=1e-5)  # no corruption in "mse"
-  direct = train.eval_step(state, images, jax.random.key(0))
-  chex.assert_trees_all_close(means["mse"], jnp.mean(direct["mse"]), rtol=1e-5)
-  assert 0.4 < float(means["noisy_input_mse"]) / float(jnp.mean(images ** 2)) < 0.6
+  images = np.random.default_rng(1).random((250, 28, 28, 1), np.float32)
+  means = train.evaluate(state, images, jax.random.key(2), batch_size=100)   # 100, 100 and 50
+  direct = jax.jit(train.eval_step)(state, images, jax.random.key(0))        # all 250 at once
+  chex.assert_trees_all_close(means["mse"], np.mean(direct["mse"]), rtol=1e-5)  # no corruption in "mse"
+  assert 0.4 < float(means["noisy_input_mse"]) / float(np.mean(images ** 2)) < 0.6
 
 
 class TinyAE(nn.Module):
@@ -188,7 +217,7 @@ class TinyAE(nn.Module):
 def test_train_step_works_with_a_users_own_module():
   state = train.create_train_state(TinyAE(), jax.random.key(0), optax.adam(1e-2), corruption="gaussian",
                                    noise=0.2, image_shape=(28, 28, 1))
-  step = jax.jit(train.train_step)
+  step = STEP
   losses_seen = []
   for i in range(30):
     state, metrics = step(state, BATCH, jax.random.key(i))
@@ -199,43 +228,49 @@ def test_train_step_works_with_a_users_own_module():
 
 def test_bfloat16_compute_trains_with_float32_state():
   state = make_state(dtype=jnp.bfloat16)
-  step = jax.jit(train.train_step)
-  _, first = step(state, BATCH, jax.random.key(0))
+  _, first = STEP(state, digits(), jax.random.key(0))
   for i in range(100):
-    state, metrics = step(state, BATCH, jax.random.key(i))
+    state, metrics = STEP(state, digits(), jax.random.key(i))
   assert float(metrics["loss"]) < 0.6 * float(first["loss"])
   assert all(x.dtype == jnp.float32 for x in jax.tree.leaves((state.params, state.opt_state))
              if jnp.issubdtype(x.dtype, jnp.floating))
 
 
+def sparse_config(**kw):
+  """The sparse AE of MODEL: an L1 penalty on the code and a KL penalty on sigmoid hidden units."""
+  return config.SparseConfig(activation="sigmoid", corruption="masking", **SMALL, **kw)
+
+
 def test_models_differing_only_in_hparams_train_together_under_vmap():
-  """What a sweep needs: noise levels and weights are traced, so one vmapped
-  program steps several models at once, each as it would alone."""
-  states = [train.create_train_state(models.AutoEncoder(widths=(16,)), jax.random.key(s), optim.make_optimizer(),
-                                     corruption="gaussian", noise=noise,
-                                     regularisers={"code_l1": (sparse.code_l1, weight)})
-            for s, noise, weight in ((0, 0.1, 0.0), (1, 0.5, 0.3))]
-  together = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
-  stepped, metrics = jax.jit(jax.vmap(train.train_step, in_axes=(0, None, None)))(together, BATCH, jax.random.key(3))
+  """What a sweep needs: noise levels, weights and the regularisers' settings are
+  traced, so one vmapped program steps several models at once, each as it would alone
+  (alone: the program of the sparse AE below)."""
+  states = [experiment.build(cfg)[0] for cfg in (
+      sparse_config(seed=0, noise=0.1, code_l1=1e-3, sparsity=0.01, rho=0.05),
+      sparse_config(seed=1, noise=0.5, code_l1=0.3, sparsity=0.05, rho=0.2))]
+  together = jax.tree.map(lambda *leaves: np.stack(leaves), *states)   # (NumPy: no programs to compile)
+  batch = digits()
+  stepped, metrics = jax.jit(jax.vmap(train.train_step, in_axes=(0, None, None)))(together, batch,
+                                                                                  jax.random.key(3))
   step = jax.jit(chex.assert_max_traces(train.train_step, n=1))   # one program for both
   for i, state in enumerate(states):
-    alone, alone_metrics = step(state, BATCH, jax.random.key(3))
+    alone, alone_metrics = step(state, batch, jax.random.key(3))
     # Adam's first step lr * g / (|g| + eps) amplifies the rounding of tiny gradients (see above).
-    chex.assert_trees_all_close(jax.tree.map(lambda x: x[i], stepped.params), alone.params, atol=2e-5)
-    chex.assert_trees_all_close(jax.tree.map(lambda x: x[i], metrics), alone_metrics, rtol=1e-5)
+    model_i = lambda tree: jax.tree.map(lambda x: np.asarray(x)[i], tree)
+    chex.assert_trees_all_close(model_i(stepped.params), alone.params, atol=2e-5)
+    chex.assert_trees_all_close(model_i(metrics), alone_metrics, rtol=1e-5)
   assert abs(float(metrics["loss"][0] - metrics["loss"][1])) > 1e-3
 
 
 def test_sparse_and_contractive_variants_learn_under_a_corruption():
-  digits = jnp.asarray(data.load("embedded").train_images[:64] / 255.0, jnp.float32)
+  batch = digits()
   # (The VAE and the stacked DAE learn in tests/test_variants.py, the DAE everywhere.)
-  for cfg in (config.SparseConfig(widths="32", activation="sigmoid", sparsity=0.01, corruption="masking", noise=0.2),
-              config.ContractiveConfig(widths="32", corruption="salt_and_pepper", noise=0.1)):
+  for cfg in (sparse_config(sparsity=0.01, noise=0.2),
+              config.ContractiveConfig(corruption="salt_and_pepper", noise=0.1, **SMALL)):
     state, _, _ = experiment.build(cfg)
-    step = jax.jit(train.train_step)
-    _, first = step(state, digits, jax.random.key(0))
+    _, first = STEP(state, batch, jax.random.key(0))
     for i in range(40):
-      state, metrics = step(state, digits, jax.random.key(i))
+      state, metrics = STEP(state, batch, jax.random.key(i))
     names = {name for name, _ in state.regularisers}
     assert names and names <= set(metrics), cfg
     assert float(metrics["loss"]) < 0.8 * float(first["loss"]), cfg
