@@ -49,12 +49,8 @@ def restore(mngr, state, key):
   target = jax.tree.map(ocp.utils.to_shape_dtype_struct, _item(state, key))
   for epoch in sorted(mngr.all_steps(), reverse=True):
     try:
-      with _stderr_held_back() as failed:
-        try:
-          item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
-        except Exception:
-          failed.append(True)
-          raise
+      with _stderr_held_back():
+        item = mngr.restore(epoch, args=ocp.args.StandardRestore(target))
       if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves((item["params"], item["opt_state"]))):
         raise ValueError("non-finite values")
     except Exception as e:  # pylint: disable=broad-except  (any failure: try an older one)
@@ -81,9 +77,8 @@ def _stderr_held_back(settle_s=0.3):
   while TensorStore still reads the other arrays: each read then prints a "RuntimeError:
   Event loop is closed" traceback from TensorStore's threads, and asyncio logs its
   unawaited tasks (and Python's unraisable hook hears the same error), dozens of
-  lines in all. The failure itself is reported by
-  `restore`'s one warning line; its echoes are not."""
-  failed = []
+  lines in all. The failure itself is reported by `restore`'s one warning line;
+  its echoes are not."""
   sys.stderr.flush()
   saved = os.dup(2)
   try:
@@ -94,11 +89,12 @@ def _stderr_held_back(settle_s=0.3):
       hook = sys.unraisablehook
       sys.unraisablehook = lambda raised: None if _closed_loop(raised.exc_value) else hook(raised)
       try:
-        yield failed
+        yield
+      except Exception:
+        time.sleep(settle_s)
+        gc.collect()
+        raise
       finally:
-        if failed:
-          time.sleep(settle_s)
-          gc.collect()
         log.disabled = disabled
         sys.unraisablehook = hook
   finally:
