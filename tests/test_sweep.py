@@ -1,7 +1,15 @@
 """Sweeps: each model of a sweep is its single run, bit for bit; a sweep is one
 state for checkpoints, --resume, SIGTERM and bad input; the model axis splits
-over devices."""
+over devices.
+
+Compilation is much of the cost: every sweep and single run here has the same tiny
+settings (widths, batch size, data), so that the single runs of a model after the
+first reuse its programs and cost a fraction of a second; the augmentation, a static
+part of a model's programs, is on one sweep only (the contractive one)."""
+import contextlib
 import csv
+import io
+import itertools
 import json
 import os
 import re
@@ -9,8 +17,10 @@ import signal
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
+import threadpoolctl
 from conftest import ROOT, fake_mnist
 from test_cli import expect_error
 
@@ -18,13 +28,26 @@ sys.path.insert(0, os.path.join(ROOT, "experiments"))
 import dae as dae_script  # pylint: disable=wrong-import-position
 import sweep as sweep_script  # pylint: disable=wrong-import-position
 
+from aejax.config import flag  # pylint: disable=wrong-import-position
 from aejax.run import analysis, experiment, sweep  # pylint: disable=wrong-import-position
 
-# Augmented, on a cosine schedule: the sweep must draw and schedule per model as single runs do.
-TINY = ["--widths", "32", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
-        "--augmentation", "affine", "--lr-schedule", "cosine"]
+# On a cosine schedule: the sweep must schedule per model as single runs do (and draw per model:
+# the DAEs' noise, the contractive sweep's augmentation). Widths and batch size as the tiny runs of
+# tests/test_workdir.py and tests/test_variants.py, on the same fake data: their single runs and
+# these may share compiled programs through the session's compilation cache.
+TINY = ["--widths", "16", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
+        "--lr-schedule", "cosine"]
 SWEPT = ["--noise", "0.1,0.5", "--seeds", "2"]
 NOT_FIGURES = {"noise", "lr", "weight_decay", "seed", "corruption"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+  """One BLAS thread for this file's analyses, as conftest.py means OPENBLAS_NUM_THREADS=1
+  to give (it comes too late where a pytest plugin imported numpy first): the PCA
+  baseline's SVD took 1.1 s of CPU with two threads against 0.05 s with one."""
+  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    yield
 
 
 @pytest.fixture(scope="module")
@@ -34,24 +57,55 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def swept(data_dir, tmp_path_factory):
+  """The file's sweep of DAEs, stopped by SIGTERM in its first epoch and continued with
+  --resume: (workdir, the resumed run's sweep.json object, the stopped run's exit status
+  and stderr, the resumed run's stdout). The tests of the sweep read the resumed one:
+  resumption must keep all they check (its rows and every epoch's figures are the single
+  runs bit for bit, its outputs)."""
   workdir = str(tmp_path_factory.mktemp("sweep") / "run")
-  result = sweep_script.main(SWEPT + TINY + ["--data-dir", data_dir, "--workdir", workdir])
-  return workdir, result
+  train_epoch = sweep.epoch_fn
+
+  def interrupted(run, epoch):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return train_epoch(run, epoch)
+  err, out = io.StringIO(), io.StringIO()
+  with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(err):
+    patch.setattr(sweep, "epoch_fn", interrupted)
+    with pytest.raises(SystemExit) as stop:
+      sweep_script.main(SWEPT + TINY + ["--data-dir", data_dir, "--workdir", workdir])
+  with contextlib.redirect_stdout(out):
+    result = sweep_script.main(["--resume", "--workdir", workdir])
+  return workdir, result, stop.value.code, err.getvalue(), out.getvalue()
 
 
 ANALYSIS_FIGURES = ("knn_accuracy", "linear_probe_accuracy", "trustworthiness", "continuity")
 
 
-def assert_rows_are_single_runs(sweep_workdir, result, run_single, tmp_path):
-  """Every row of a sweep equals its single run, run by `run_single(row, workdir)`
-  with --no-analysis: the summary's figures, every metrics.jsonl line (but the
-  timings), and the analysis of the single run's final state (its checkpoint)."""
+def final_state(workdir):
+  """(config, state, eval key) of a single run's checkpoint, the state on the host with
+  an int32 step, as a sweep's `rows` analyse each model's: its analysis then reuses
+  the programs that the sweep's compiled (the same computation on other placements)."""
+  config, state, eval_key, _ = experiment.load_run(workdir)
+  state = jax.device_get(state)
+  return config, state.replace(step=np.asarray(state.step, np.int32)), eval_key
+
+
+# The PCA baseline of the single runs' analyses (not compared: the same for every model),
+# fitted once for the file (one dataset, one code size) as a sweep fits it once for its models.
+BASELINE = {}
+
+
+def assert_rows_are_single_runs(sweep_workdir, result, run_single, tmp_path, compared=None):
+  """Rows of a sweep (`compared`: their indices, default all) equal their single runs,
+  run by `run_single(row, workdir)` with --no-analysis: the summary's figures, every
+  metrics.jsonl line (but the timings), and the analysis of the single run's final
+  state (its checkpoint)."""
   rows = result["rows"]
   swept_lines = [json.loads(line) for line in open(os.path.join(sweep_workdir, "metrics.jsonl"))]
   assert len({r["test_mse"] for r in rows}) == len(rows)   # the models differ,
   assert len({r["trustworthiness"] for r in rows}) > 1      # and so do their analyses
-  for i, row in enumerate(rows):
-    workdir = str(tmp_path / f"single-{i}")
+  for i in range(len(rows)) if compared is None else compared:
+    row, workdir = rows[i], str(tmp_path / f"single-{i}")
     single = run_single(row, workdir)
     assert single["final_train_loss"] == row["final_train_loss"]
     shared = [k for k in single if k in row and k not in NOT_FIGURES]
@@ -63,15 +117,16 @@ def assert_rows_are_single_runs(sweep_workdir, result, run_single, tmp_path):
       for key, value in alone.items():
         if key not in ("seconds", "samples_per_s"):
           assert (together[key] if key == "epoch" else together[key][i]) == value, (i, key)
-    config, state, eval_key, _ = experiment.load_run(workdir)
-    figures, _ = analysis.summary_metrics(config, experiment.load_data(config), state, eval_key)
+    config, state, eval_key = final_state(workdir)
+    figures, _ = analysis.summary_metrics(config, experiment.load_data(config), state, eval_key,
+                                          shared=BASELINE)
     assert {k: figures[k] for k in ANALYSIS_FIGURES} == {k: row[k] for k in ANALYSIS_FIGURES}
     assert figures.get("denoising") == row.get("denoising")
     assert figures.get("test_negative_elbo") == row.get("test_negative_elbo")
 
 
 def test_rows_are_the_single_runs_bit_for_bit(swept, data_dir, tmp_path):
-  workdir, result = swept
+  workdir, result, *_ = swept
   assert [(r["noise"], r["seed"]) for r in result["rows"]] == [(0.1, 0), (0.1, 1), (0.5, 0), (0.5, 1)]
   assert {"denoised_mse", "noisy_input_mse", "denoising"} <= set(result["rows"][0])
   assert_rows_are_single_runs(workdir, result, lambda row, single: dae_script.main(
@@ -79,22 +134,30 @@ def test_rows_are_the_single_runs_bit_for_bit(swept, data_dir, tmp_path):
               "--no-analysis", "--workdir", single]), tmp_path)
 
 
-@pytest.mark.parametrize("variant, swept_flags", [
-    ("vae", ["--beta", "0.5,2"]),
-    ("contractive", ["--contraction", "0.01,0.1", "--lr", "1e-3,3e-3"]),
+@pytest.mark.parametrize("variant, axes, flags", [
+    ("vae", {"beta": "0.5,2", "weight_decay": "1e-5,1e-3"}, []),
+    ("contractive", {"contraction": "0.01,0.1", "lr": "1e-3,3e-3"}, ["--augmentation", "affine"]),
 ])
-def test_any_traced_setting_of_a_variant_sweeps_as_its_single_runs(variant, swept_flags, data_dir, tmp_path):
-  """The regularisers' weights and the learning rate, per model, as the single runs of the variant."""
+def test_any_traced_setting_of_a_variant_sweeps_as_its_single_runs(variant, axes, flags, data_dir, tmp_path):
+  """The regularisers' weights, the weight decay and the learning rate, per model, as
+  the single runs of the variant (the contractive ones augmented: drawn per model).
+  Rows 1 and 2 are compared, each with one swept axis at its second value: a value of
+  either axis collapsed to model 0's, or the axes' values laid out in the wrong order,
+  fails; the DAE sweep compares all its rows by the same code."""
   workdir = str(tmp_path / "sweep")
-  result = sweep_script.main(["--variant", variant, *swept_flags, *TINY, "--data-dir", data_dir,
+  swept_flags = [x for name, values in axes.items() for x in (f"--{flag(name)}", values)]
+  result = sweep_script.main(["--variant", variant, *swept_flags, *flags, *TINY, "--data-dir", data_dir,
                               "--workdir", workdir])
-  axes = [flag[2:] for flag in swept_flags[::2]]
   assert result["variant"] == variant and all(len(result["axes"][a]) == 2 for a in axes)
-  assert len(result["rows"]) == 2 ** len(axes)
+  assert [tuple(r[a] for a in result["axes"]) for r in result["rows"]] == list(   # the last axis fastest
+      itertools.product(*result["axes"].values()))
+  if flags:   # an augmented sweep: the augmentation's ranges are axes too, each at one value
+    assert {"rotation", "shift", "scale", "flip"} <= set(result["axes"])
   script = __import__(variant)
   assert_rows_are_single_runs(workdir, result, lambda row, single: script.main(
-      TINY + [x for a in axes for x in (f"--{a}", str(row[a]))] +
-      ["--seed", str(row["seed"]), "--data-dir", data_dir, "--no-analysis", "--workdir", single]), tmp_path)
+      TINY + flags + [x for a in axes for x in (f"--{flag(a)}", str(row[a]))] +
+      ["--seed", str(row["seed"]), "--data-dir", data_dir, "--no-analysis", "--workdir", single]),
+      tmp_path, compared=(1, 2))
   if variant == "vae":
     assert all(r["test_negative_elbo"] > 0 for r in result["rows"])
 
@@ -110,10 +173,9 @@ def test_a_weight_of_zero_beside_others_and_a_setting_of_another_variant_are_ref
 
 
 def test_outputs(swept):
-  workdir, result = swept
+  workdir, result, *_ = swept
   on_disk = json.load(open(os.path.join(workdir, "sweep.json")))
-  assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "rotation": [10.0],
-                             "shift": [1.5], "scale": [0.1], "flip": [0.0], "seed": [0, 1]}
+  assert on_disk["axes"] == {"noise": [0.1, 0.5], "lr": [1e-3], "weight_decay": [1e-5], "seed": [0, 1]}
   assert on_disk["rows"] == result["rows"] and on_disk["samples_per_s"] > 0
   for key in ("knn_accuracy", "trustworthiness", "continuity", "linear_probe_accuracy",
               "pca_test_mse", "denoising"):
@@ -156,24 +218,18 @@ def test_series_mean_and_spread_over_seeds():
   assert key == () and points == [(0.1, pytest.approx(0.6), 0.5, 2), (0.5, 1.0, 0.5, 2)]
 
 
-def test_sigterm_then_resume_gives_the_same_rows(swept, data_dir, tmp_path, monkeypatch, capsys):
-  _, result = swept
-  workdir = str(tmp_path / "run")
-  train_epoch = sweep.epoch_fn
-
-  def interrupted(run, epoch):
-    os.kill(os.getpid(), signal.SIGTERM)
-    return train_epoch(run, epoch)
-  monkeypatch.setattr(sweep, "epoch_fn", interrupted)
-  with pytest.raises(SystemExit) as stop:
-    sweep_script.main(SWEPT + TINY + ["--data-dir", data_dir, "--workdir", workdir, "--no-analysis"])
-  assert stop.value.code == 3
-  assert "--resume --workdir" in capsys.readouterr().err
-  monkeypatch.setattr(sweep, "epoch_fn", train_epoch)
-  resumed = sweep_script.main(["--resume", "--workdir", workdir, "--no-analysis"])
-  for row, alone in zip(resumed["rows"], result["rows"]):
-    assert "knn_accuracy" not in row
-    assert row == {k: alone[k] for k in row}
+def test_sigterm_then_resume_gives_the_same_rows(swept):
+  """SIGTERM stops the sweep after the epoch in flight, with a checkpoint and the command
+  that continues it; --resume continues from that epoch (its rows and every epoch's
+  figures are the single runs': test_rows_are_the_single_runs_bit_for_bit)."""
+  workdir, result, code, err, out = swept
+  assert code == 3
+  assert f"SIGTERM after epoch 1; checkpoint written, continue with: python experiments/sweep.py --resume " \
+         f"--workdir {workdir}" in err
+  assert "resumed from the checkpoint of epoch 1" in out
+  metrics = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+  assert [m["epoch"] for m in metrics] == [1, 2] and result["epochs"] == 2
+  assert json.load(open(os.path.join(workdir, "summary.json")))["models"] == len(result["rows"])
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -194,7 +250,7 @@ def test_bad_values_are_one_line(flags, message, data_dir, tmp_path, capsys):
 def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
   """Four forced CPU devices as a (model 2, data 2) mesh: each device trains two
   models on half of each batch; the figures agree with one device within rounding."""
-  _, result = swept
+  _, result, *_ = swept
   env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
   workdir = str(tmp_path / "run")
   out = subprocess.run(

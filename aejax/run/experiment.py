@@ -201,7 +201,8 @@ class Run:
     self.close()
 
 
-def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_placed, models=None):
+def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_placed,
+            count_models=None):
   """Claims the workdir (its lock: one process at a time), loads the data, and
   builds the state, restored from the newest usable checkpoint on --resume.
   A new run's config.json is written once the data loaded, so that a failed
@@ -209,7 +210,8 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
 
   A sweep passes its own `make_mesh(config)` (default: parallel.make_mesh),
   `build_state(config, mesh, dataset)` -> (state placed on the mesh, run key, eval key)
-  and `models`, the length of the state's leading model axis."""
+  and `count_models(config)`, the length of the state's leading model axis, asked
+  of the config the run settles on (on --resume, the resumed run's)."""
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
   given = given or {}
@@ -266,7 +268,8 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
                test_images=placed(dataset.test_images),
                validation_images=placed(dataset.validation_images),
                checkpoints=mngr, history=history, start=start, started=started, clock=clock,
-               resources=resources, models=models)
+               resources=resources,
+               models=count_models(config) if count_models else None)
   except BaseException:
     resources.close()
     raise

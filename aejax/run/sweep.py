@@ -202,6 +202,6 @@ def run(config, given=None):
   """Trains every model of the sweep `config` at once and writes the workdir;
   returns the sweep.json object."""
   with experiment.prepare(config, given, "sweep", make_mesh=make_mesh, build_state=build_placed,
-                          models=len(config.members())) as r:
+                          count_models=lambda c: len(c.members())) as r:
     experiment.train_loop(r, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, observers=[])
     return finish(r)
