@@ -11,6 +11,7 @@ import matplotlib.text
 import numpy as np
 import pytest
 from conftest import fake_mnist
+from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
 from test_cli import script
@@ -51,6 +52,27 @@ def test_knn_accuracy_matches_sklearn_and_separable_cases():
   points = centres[labels] + RNG.normal(size=(60, 3))
   assert metrics.knn_accuracy(points, labels, points + 0.1, labels) == 1.0
   assert metrics.linear_probe_accuracy(points, labels, points, labels) == 1.0
+
+
+def test_linear_probe_is_scikit_learns_logistic_regression():
+  """The probe's softmax regression reaches the optimum of scikit-learn's
+  LogisticRegression (C = 1, biases unpenalised) on overlapping classes, one of
+  them absent from the test split, and so predicts as it does."""
+  rng = np.random.default_rng(3)
+  centres = 1.5 * rng.normal(size=(10, 4))
+  train_y, test_y = rng.integers(0, 10, 900), rng.integers(0, 9, 300)
+  train_z = centres[train_y] + rng.normal(size=(900, 4)) * [1.0, 2.0, 0.5, 1.0]
+  test_z = centres[test_y] + rng.normal(size=(300, 4)) * [1.0, 2.0, 0.5, 1.0]
+  w, b = metrics.softmax_regression(train_z, train_y, 10)
+  reference = LogisticRegression(tol=1e-10, max_iter=10_000).fit(train_z, train_y)
+  centred = lambda a: a - a.mean(-1, keepdims=True)   # softmax ignores a shift shared by the classes
+  np.testing.assert_allclose(centred(w), centred(reference.coef_.T), atol=1e-4)
+  np.testing.assert_allclose(centred(b), centred(reference.intercept_), atol=1e-4)
+  mean, std = train_z.mean(0), train_z.std(0)
+  expected = LogisticRegression(tol=1e-10, max_iter=10_000).fit((train_z - mean) / std, train_y).score(
+      (test_z - mean) / std, test_y)
+  assert 0.3 < expected < 0.9
+  assert metrics.linear_probe_accuracy(train_z, train_y, test_z, test_y) == expected
 
 
 def png_size(path):
