@@ -87,6 +87,10 @@ class DataConfig:
   validation_fraction: float = option(0.0, "the share of the training split held out for validation "
                                       "(by a fixed permutation): validation_mse in metrics.jsonl "
                                       "and summary.json, read by what chooses between models")
+  binarize: str = option("none", "binarised pixels, each white with probability its grey level: "
+                         "dynamic: training images drawn anew at every step, the test split drawn "
+                         "once; static: every split drawn once (aejax.data.binarize)",
+                         data_lib.BINARIZE_MODES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +149,8 @@ class AEConfig(DataConfig):
   # them, which do what that version did.
   ADDED_LATER = (("lr_schedule", "augmentation", "rotation", "shift", "scale"),
                  ("data", "train_split", "test_split", "resize", "test_fraction",
-                  "validation_fraction", "image_shape", "channels", "kernel_size", "flip"))
+                  "validation_fraction", "image_shape", "channels", "kernel_size", "flip"),
+                 ("binarize",))
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
                "log_every", "resume", "overwrite", "no_analysis", "devices")
@@ -272,6 +277,15 @@ class VAEConfig(VariantConfig):
                      "the negative ELBO); mse: tanh output against pixels in [-1, 1]",
                      tuple(objectives.OBJECTIVES))
   beta: float = weight(variational.kl, 1.0, "weight beta of KL(q(z|x) || N(0, I)), both terms per pixel")
+  nll_samples: int = option(1000, "with --loss bce: importance samples k of the test negative "
+                            "log-likelihood in summary.json (Burda et al. 2016; 0: not estimated)")
+
+  ADDED_LATER = (*VariantConfig.ADDED_LATER[:-1], (*VariantConfig.ADDED_LATER[-1], "nll_samples"))
+
+  def check(self):
+    super().check()
+    if self.nll_samples < 0:
+      raise ConfigError(f"--nll-samples must be non-negative, got {self.nll_samples}")
 
 
 def default(base, name, value):
@@ -435,8 +449,9 @@ class SweepConfig(VariantConfig):
   model_devices: int = option(0, "devices the models are split over (0: as many of --devices as "
                               "divide the number of models); the rest split the batch")
 
-  ADDED_LATER = (*VariantConfig.ADDED_LATER,
-                 ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"))
+  ADDED_LATER = (*VariantConfig.ADDED_LATER[:2],
+                 ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"),
+                 *VariantConfig.ADDED_LATER[2:])
 
   def member_class(self):
     """The config class of every model: the variant's (aejax.variants)."""

@@ -150,4 +150,7 @@ def headline(config, summary, digits=5):
     text = f"test per-pixel MSE {mse} ([0, 1] units)"
   if scored_by_elbo(config) and summary.get("test_negative_elbo") is not None:
     text = f"test negative ELBO {summary['test_negative_elbo']:.2f} nats per image; " + text
+    if summary.get("test_nll") is not None:
+      text = (f"test NLL {summary['test_nll']:.2f} nats per image (importance-weighted, "
+              f"k = {summary['nll_samples']}), " + text[5:])
   return text

@@ -13,12 +13,13 @@ import dataclasses
 import os
 import re
 
-from aejax.data import folder, mnist, npz, tfds as tfds_source
+from aejax.data import binarize as binarization, folder, mnist, npz, tfds as tfds_source
 from aejax.data.dataset import DataError, Dataset, parse_size
 
-__all__ = ["DataError", "Dataset", "SOURCES", "load", "parse_size", "recorded"]
+__all__ = ["BINARIZE_MODES", "DataError", "Dataset", "SOURCES", "load", "parse_size", "recorded"]
 
 SOURCES = ("auto", "idx", "tfds", "embedded")   # of MNIST (--data mnist), --data-source
+BINARIZE_MODES = binarization.MODES   # --binarize
 TFDS_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_.]+)?(:[0-9.*]+)?$")
 
 
@@ -55,12 +56,13 @@ def recorded(data):
 
 
 def load(data="mnist", *, data_source="auto", data_dir=None, train_split="train",
-         test_split="test", resize="", test_fraction=0.2, validation_fraction=0.0):
+         test_split="test", resize="", test_fraction=0.2, validation_fraction=0.0, binarize="none"):
   """The Dataset that `data` names (see the module's docstring). data_dir: MNIST's
   IDX folder for "mnist", the TFDS data folder for a TFDS name; train_split,
   test_split: TFDS split strings; resize: "HxW" for image folders and TFDS;
   test_fraction: the held-out test share of data without a test split;
-  validation_fraction: the share of the training split held out for validation."""
+  validation_fraction: the share of the training split held out for validation;
+  binarize: "none", "dynamic" or "static" (aejax.data.binarize.binarized)."""
   size = parse_size(resize)
   if data == "mnist":
     dataset = load_mnist(data_source, data_dir)
@@ -81,4 +83,4 @@ def load(data="mnist", *, data_source="auto", data_dir=None, train_split="train"
   if size and dataset.image_shape[:2] != size:
     raise DataError(f"--resize {resize} applies to image folders and TFDS datasets; {dataset.source} "
                     f"holds {dataset.image_shape[0]}x{dataset.image_shape[1]} images")
-  return dataset.with_validation(validation_fraction)
+  return binarization.binarized(dataset.with_validation(validation_fraction), binarize)

@@ -11,6 +11,9 @@ background 0; `settings` are the train state's traced `hparams`, of which
 `affine` reads `rotation` (degrees), `shift` (pixels), `scale` (a fraction) and
 `flip` (a probability; 0 when absent).
 """
+import dataclasses
+from typing import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -74,3 +77,16 @@ AUGMENTATIONS = {
     "none": identity,
     "affine": affine,
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Then:
+  """The augmentation `first`, then `second`, each (key, pixels, settings) -> pixels:
+  `first` draws with the key, `second` with fold_in(key, 1), so that `first` alone
+  draws as it would without `second`. Compares by value: equal compositions share
+  compiled steps."""
+  first: Callable
+  second: Callable
+
+  def __call__(self, key, pixels, settings):
+    return self.second(jax.random.fold_in(key, 1), self.first(key, pixels, settings), settings)

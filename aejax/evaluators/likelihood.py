@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from aejax import train
+from aejax import train, variants
+from aejax.evaluators import Column, Evaluator
 from aejax.objectives import variational
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -147,3 +148,22 @@ def test_nll(state, pixels, key, *, k=1000, batch_size=100, chunk=100):
 
 
 test_nll.__test__ = False
+
+
+def measure(subject):
+  """test_nll (nats per image) and test_nll_bits_per_dim of a VAE scored by the ELBO,
+  with k = config.nll_samples importance samples (none with 0)."""
+  k = getattr(subject.config, "nll_samples", 0)
+  if not (variants.scored_by_elbo(subject.config) and k):
+    return {}
+  nll = float(test_nll(subject.state, jnp.asarray(subject.test_pixels),
+                       jax.random.fold_in(subject.eval_key, 5), k=k, chunk=min(k, 100)))
+  return {"test_nll": nll, "test_nll_bits_per_dim": bits_per_dim(nll, math.prod(subject.test_pixels.shape[1:])),
+          "nll_samples": k}
+
+
+EVALUATOR = Evaluator("likelihood", measure, order=21, columns=(
+    Column("test_nll", "test negative log-likelihood", "NLL", "nats per test image (importance-weighted "
+           "bound, k samples), lower is better", units="nats per image", fmt=".2f", plotted=True),
+    Column("test_nll_bits_per_dim", "test negative log-likelihood", "bits/dim",
+           "bits per pixel value, lower is better", units="bits per dimension", fmt=".4f"),))

@@ -25,6 +25,7 @@ import numpy as np
 import tqdm
 
 from aejax import config as config_lib, data, errors, models, objectives, optim, stacked, train, variants
+from aejax.data import augmentations, binarize
 from aejax.errors import UserError
 from aejax.report import pictures, tensorboard_log
 from aejax.run import analysis, checkpoints, parallel, provenance
@@ -91,7 +92,7 @@ def load_data(config):
   return data.load(config.data, data_source=config.data_source, data_dir=config.data_dir,
                    train_split=config.train_split, test_split=config.test_split,
                    resize=config.resize, test_fraction=config.test_fraction,
-                   validation_fraction=config.validation_fraction)
+                   validation_fraction=config.validation_fraction, binarize=config.binarize)
 
 
 def check_shape(config, dataset):
@@ -115,6 +116,13 @@ def make_model(config):
   return variants.model(config, model)
 
 
+def augmentation(config):
+  """The train state's augmentation: the config's, then with --binarize dynamic a
+  Bernoulli draw of every pixel (aejax.data.binarize.bernoulli)."""
+  chosen = augmentations.AUGMENTATIONS[config.augmentation]
+  return augmentations.Then(chosen, binarize.bernoulli) if config.binarize == "dynamic" else chosen
+
+
 def build(config, dataset=None):
   """(initial state, run key, eval key) of a config; the run key drives
   shuffling and training noise, the eval key the test corruptions.
@@ -131,7 +139,7 @@ def build(config, dataset=None):
   state = train.create_train_state(model, init_key, tx, objective=objective,
                                    corruption=config.corruption, noise=config.noise,
                                    regularisers=config_lib.regularisers(config),
-                                   hparams=config_lib.hparams(config), augmentation=config.augmentation)
+                                   hparams=config_lib.hparams(config), augmentation=augmentation(config))
   records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
   if variants.pretrains(config) and not (records and os.path.isfile(records)):
     state, stages = variants.pretrain(config, state, jax.random.fold_in(init_key, 1),

@@ -1,0 +1,64 @@
+"""Binarised digits: the draws once at load time (static, and the test split of
+dynamic), the draw at every training step (dynamic), and a VAE run on them that
+reports its importance-weighted test negative log-likelihood."""
+import json
+import math
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from test_cli import script
+
+from aejax import config as config_lib, data, train
+from aejax.data import augmentations, binarize
+from aejax.run import experiment
+
+
+def test_static_and_dynamic_draw_splits_once_with_fixed_seeds(mnist_dir):
+  grey = data.load(mnist_dir)
+  static, dynamic = data.load(mnist_dir, binarize="static"), data.load(mnist_dir, binarize="dynamic")
+  for split in ("train_images", "test_images"):
+    drawn = getattr(static, split)
+    assert drawn.dtype == np.uint8 and set(np.unique(drawn)) == {0, 255}
+    # white with probability the grey level: the share of white pixels is the mean grey level
+    # (256 x 784 draws: standard error below 0.001)
+    assert abs(np.mean(drawn == 255) - np.mean(getattr(grey, split) / 255)) < 0.005
+    np.testing.assert_array_equal(getattr(data.load(mnist_dir, binarize="static"), split), drawn)
+  assert not np.array_equal(static.train_images[:64], static.test_images)   # a seed per split
+  np.testing.assert_array_equal(dynamic.test_images, static.test_images)
+  np.testing.assert_array_equal(dynamic.train_images, grey.train_images)     # drawn at every step
+  assert np.all((static.train_images == 0) | (grey.train_images > 0))       # black stays black
+  assert np.all((static.train_images == 255) | (grey.train_images < 255))   # white stays white
+
+
+def test_dynamic_binarisation_draws_the_training_batch_anew_at_every_step():
+  config = config_lib.VAEConfig(binarize="dynamic", augmentation="affine", rotation=0.0, shift=0.0,
+                                scale=0.0)
+  augment = jax.jit(experiment.augmentation(config), static_argnums=())
+  pixels = jnp.full((4, 28, 28, 1), 0.3).at[:, :5].set(0.0).at[:, -5:].set(1.0)
+  settings = config_lib.hparams(config)
+  first, second = (augment(jax.random.key(i), pixels, settings) for i in (0, 1))
+  for drawn in (first, second):
+    assert set(np.unique(drawn)) == {0.0, 1.0}
+    assert np.all(drawn[:, :5] == 0) and np.all(drawn[:, -5:] == 1)
+    assert abs(float(jnp.mean(drawn[:, 5:-5])) - 0.3) < 0.03
+  assert not np.array_equal(first, second)
+  assert experiment.augmentation(config_lib.VAEConfig()) is not experiment.augmentation(config)
+
+
+def test_a_vae_on_dynamically_binarised_digits_reports_its_nll_below_its_negative_elbo(mnist_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  script("vae")(["--workdir", workdir, "--data-dir", mnist_dir, "--epochs", "2", "--batch-size", "32",
+                 "--widths", "32", "--latent-dim", "2", "--binarize", "dynamic", "--nll-samples", "64"])
+  summary = json.load(open(os.path.join(workdir, "summary.json")))
+  assert json.load(open(os.path.join(workdir, "config.json")))["binarize"] == "dynamic"
+  assert summary["nll_samples"] == 64
+  assert 0 < summary["test_nll"] <= summary["test_negative_elbo"]
+  assert summary["test_nll_bits_per_dim"] == summary["test_nll"] / (784 * math.log(2))
+  # the run was scored on the binarised test split, drawn once
+  config, state, eval_key, _ = experiment.load_run(workdir)
+  assert state.augmentation == augmentations.Then(augmentations.identity, binarize.bernoulli)
+  scored, grey = (train.evaluate(state, jnp.asarray(data.load(mnist_dir, binarize=mode).test_images),
+                                 eval_key) for mode in ("dynamic", "none"))
+  assert summary["test_mse"] == float(scored["mse"]) != float(grey["mse"])
