@@ -36,10 +36,24 @@ def run_script(name, *argv):
                         env={**os.environ, "PYTHONPATH": ROOT})
 
 
-def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
-  workdir = str(tmp_path / "run")
-  done = run_script("dae", "--workdir", workdir, "--epochs", "3", "--batch-size", "32",
-                    "--data-dir", mnist_dir, "--eval-every", "2", "--noise", "0.4")
+# One real run of dae.py, as a user starts it, serves two tests: the files it writes and
+# the analysis beyond the reference settings (each run costs imports, compilation and analysis).
+DAE_FLAGS = ["--epochs", "3", "--batch-size", "32", "--eval-every", "2", "--widths", "32,8", "--loss", "bce",
+             "--dtype", "bfloat16", "--decoupled", "--latent-dim", "2", "--noise", "1.5",
+             "--augmentation", "affine", "--rotation", "20"]
+
+
+@pytest.fixture(scope="module")
+def dae_cli_run(tmp_path_factory):
+  """(data dir, workdir, finished process) of dae.py run in a process of its own."""
+  root = tmp_path_factory.mktemp("dae_cli")
+  data_dir = fake_mnist(str(root / "mnist"))
+  workdir = str(root / "run")
+  return data_dir, workdir, run_script("dae", "--workdir", workdir, "--data-dir", data_dir, *DAE_FLAGS)
+
+
+def test_dae_cli_writes_every_file(dae_cli_run):
+  mnist_dir, workdir, done = dae_cli_run
   assert done.returncode == 0, done.stderr
   assert f"data: idx:{mnist_dir}, 256 train and 64 test examples" in done.stdout
   assert sorted(os.listdir(workdir)) == sorted(
@@ -53,7 +67,7 @@ def test_dae_cli_writes_every_file(tmp_path, mnist_dir):
   with open(os.path.join(workdir, "summary.json")) as f:
     summary = json.load(f)
   assert SUMMARY_KEYS | DAE_KEYS <= set(summary)
-  assert summary["noise"] == 0.4 and summary["corruption"] == "gaussian" and summary["n_train"] == 256
+  assert summary["noise"] == 1.5 and summary["corruption"] == "gaussian" and summary["n_train"] == 256
   assert summary["test_mse"] == lines[-1]["test_mse"]
   assert 0 < summary["test_mse"] < 1 and 0 < summary["noisy_input_mse"] < 1
   with open(os.path.join(workdir, "reconstructions.png"), "rb") as f:
@@ -128,7 +142,7 @@ def test_workdir_is_never_clobbered_and_resume_keeps_the_model(capsys, tmp_path)
   data_dir = fake_mnist(str(tmp_path / "mnist"))
   workdir = str(tmp_path / "run")
   main = script("ae")
-  tiny = ["--data-dir", data_dir, "--epochs", "1", "--batch-size", "64", "--widths", "16", "--no-analysis"]
+  tiny = ["--data-dir", data_dir, "--epochs", "1", "--batch-size", "32", "--widths", "16", "--no-analysis"]
   main(["--workdir", workdir, *tiny])
   before = open(os.path.join(workdir, "summary.json")).read()
   capsys.readouterr()
@@ -142,7 +156,8 @@ def test_workdir_is_never_clobbered_and_resume_keeps_the_model(capsys, tmp_path)
 def test_resume_without_checkpoint_exit_2(capsys, tmp_path, mnist_dir):
   workdir = tmp_path / "run"
   workdir.mkdir()
-  cfg = dict(config.AEConfig().__dict__, workdir=str(workdir), experiment="ae")
+  # The model of the test above, whose programs are compiled: the run builds it before it finds no checkpoint.
+  cfg = dict(config.AEConfig(widths="16", batch_size=32).__dict__, workdir=str(workdir), experiment="ae")
   (workdir / "config.json").write_text(json.dumps(cfg))
   expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no usable checkpoint to resume from")
 
@@ -189,17 +204,16 @@ def test_a_partial_tfds_folder_is_not_prepared_and_says_nothing(tmp_path, caplog
   assert not [r for r in caplog.records if r.name == "absl"], caplog.text
 
 
-def test_analysis_of_a_bce_bfloat16_adamw_2d_augmented_dae_with_noise_above_1(capsys, tmp_path, mnist_dir):
+def test_analysis_of_a_bce_bfloat16_adamw_2d_augmented_dae_with_noise_above_1(dae_cli_run):
   """The analysis through the command line beyond the reference settings; the
   DAE's headline (summary, last line, denoising table) is one number."""
-  workdir = str(tmp_path / "run")
-  summary = script("dae")(["--workdir", workdir, "--data-dir", mnist_dir, "--epochs", "2", "--batch-size", "32",
-                           "--widths", "32,8", "--loss", "bce", "--dtype", "bfloat16", "--decoupled",
-                           "--latent-dim", "2", "--noise", "1.5", "--eval-every", "0",
-                           "--augmentation", "affine", "--rotation", "20"])
-  last = capsys.readouterr().out.strip().splitlines()[-1]
+  _, workdir, done = dae_cli_run
+  assert done.returncode == 0, done.stderr
+  last = done.stdout.strip().splitlines()[-1]
   with open(os.path.join(workdir, "config.json")) as f:
     saved = json.load(f)
+  with open(os.path.join(workdir, "summary.json")) as f:
+    summary = json.load(f)
   assert (saved["loss"], saved["dtype"], saved["decoupled"], saved["latent_dim"], saved["noise"],
           saved["augmentation"], saved["rotation"], saved["shift"]) == (
       "bce", "bfloat16", True, 2, 1.5, "affine", 20, 1.5)
