@@ -281,6 +281,7 @@ class VAEConfig(VariantConfig):
                             "log-likelihood in summary.json (Burda et al. 2016; 0: not estimated)")
 
   ADDED_LATER = (*VariantConfig.ADDED_LATER[:-1], (*VariantConfig.ADDED_LATER[-1], "nll_samples"))
+  RESUMABLE = (*VariantConfig.RESUMABLE, "nll_samples")   # read by the analysis alone
 
   def check(self):
     super().check()
