@@ -101,11 +101,18 @@ def finish(procs, timeout=300):
   return [(p.returncode, *output(p)) for p in procs]
 
 
+_FINAL = {}
+
+
 def final_params(workdir):
-  from aejax.run import experiment
-  _, state, _, epoch = experiment.load_run(workdir)
-  return epoch, np.concatenate([np.ravel(x) for x in
-                                __import__("jax").tree.leaves(state.params)])
+  """(epoch, the parameters flattened) of the newest checkpoint of a finished run, read once per
+  workdir (the reference run of several tests)."""
+  if workdir not in _FINAL:
+    from aejax.run import experiment
+    _, state, _, epoch = experiment.load_run(workdir)
+    _FINAL[workdir] = epoch, np.concatenate([np.ravel(x) for x in
+                                             __import__("jax").tree.leaves(state.params)])
+  return _FINAL[workdir]
 
 
 def read_summary(workdir):
@@ -282,11 +289,11 @@ def test_a_peer_that_never_joins_ends_the_wait(tmp_path, data_dir):
   tic = time.time()
   done = finish(start(["--data-dir", data_dir, "--workdir", str(tmp_path / "w")], devices=1, n=1,
                       **{"JAX_COORDINATOR_ADDRESS": f"localhost:{free_port()}",
-                         "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "AEJAX_JOIN_TIMEOUT": "2"}),
+                         "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "AEJAX_JOIN_TIMEOUT": "1"}),
                 timeout=60)
   rc, _, err = done[0]
   assert rc == 5, err[-3000:]
-  assert "could not join the run at localhost:" in err and "within 2 s" in err
+  assert "could not join the run at localhost:" in err and "within 1 s" in err
   assert "Traceback" not in err
   assert time.time() - tic < 60
   assert not os.path.exists(tmp_path / "w")

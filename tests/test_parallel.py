@@ -16,11 +16,12 @@ SAME_STEP = textwrap.dedent("""
     from aejax import optim
     from aejax.run import parallel
     assert jax.device_count() == 4
+    # a small model: what is compared is how the batch is split over the devices, not the width
     images = jax.numpy.asarray(np.random.default_rng(0).integers(0, 256, (512, 28, 28, 1)), jax.numpy.uint8)
     def run(n):
       mesh = parallel.make_mesh(n, 64)
-      state = train.create_train_state(models.AutoEncoder(), jax.random.key(0), optim.make_optimizer(),
-                                       corruption="gaussian", noise=0.3)
+      state = train.create_train_state(models.AutoEncoder(widths=(32,)), jax.random.key(0),
+                                       optim.make_optimizer(), corruption="gaussian", noise=0.3)
       state = jax.device_put(state, parallel.replicated(mesh))
       data = jax.device_put(images, parallel.replicated(mesh))
       for epoch in range(2):
@@ -48,16 +49,22 @@ def test_four_device_cli_run_and_indivisible_batch(tmp_path):
   data_dir = fake_mnist(str(tmp_path / "mnist"))
   cmd = [sys.executable, os.path.join(ROOT, "experiments", "ae.py"), "--data-dir", data_dir,
          "--epochs", "2", "--batch-size", "64", "--widths", "32", "--no-analysis"]
-  done = subprocess.run(cmd + ["--workdir", str(tmp_path / "run")], env=FOUR_DEVICES,
-                        capture_output=True, text=True, timeout=300)
+  # the refused run (it ends before any compilation) alongside the run that trains
+  with subprocess.Popen(cmd + ["--workdir", str(tmp_path / "bad"), "--batch-size", "30"], env=FOUR_DEVICES,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as bad:
+    done = subprocess.run(cmd + ["--workdir", str(tmp_path / "run")], env=FOUR_DEVICES,
+                          capture_output=True, text=True, timeout=300)
+    try:
+      _, bad_err = bad.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+      bad.kill()
+      raise
   assert done.returncode == 0, done.stderr[-3000:]
   assert "devices: 4 x cpu" in done.stdout
   with open(tmp_path / "run" / "summary.json") as f:
     assert json.load(f)["devices"] == 4
-  bad = subprocess.run(cmd + ["--workdir", str(tmp_path / "bad"), "--batch-size", "30"], env=FOUR_DEVICES,
-                       capture_output=True, text=True, timeout=300)
-  assert bad.returncode == 2
-  assert bad.stderr.strip().endswith("--batch-size 30 does not divide by the 4 devices")
+  assert bad.returncode == 2, bad_err[-3000:]
+  assert bad_err.strip().endswith("--batch-size 30 does not divide by the 4 devices")
   assert not os.path.exists(tmp_path / "bad")
 
 
