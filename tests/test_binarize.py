@@ -1,17 +1,12 @@
 """Binarised digits: the draws once at load time (static, and the test split of
-dynamic), the draw at every training step (dynamic), and a VAE run on them that
-reports its importance-weighted test negative log-likelihood."""
-import json
-import math
-import os
+dynamic) and the draw at every training step (dynamic). A VAE run on them, with
+its importance-weighted test negative log-likelihood: tests/test_reproduce.py."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from test_cli import script
 
-from aejax import config as config_lib, data, train
-from aejax.data import augmentations, binarize
+from aejax import config as config_lib, data
 from aejax.run import experiment
 
 
@@ -45,20 +40,3 @@ def test_dynamic_binarisation_draws_the_training_batch_anew_at_every_step():
     assert abs(float(jnp.mean(drawn[:, 5:-5])) - 0.3) < 0.03
   assert not np.array_equal(first, second)
   assert experiment.augmentation(config_lib.VAEConfig()) is not experiment.augmentation(config)
-
-
-def test_a_vae_on_dynamically_binarised_digits_reports_its_nll_below_its_negative_elbo(mnist_dir, tmp_path):
-  workdir = str(tmp_path / "run")
-  script("vae")(["--workdir", workdir, "--data-dir", mnist_dir, "--epochs", "2", "--batch-size", "32",
-                 "--widths", "32", "--latent-dim", "2", "--binarize", "dynamic", "--nll-samples", "64"])
-  summary = json.load(open(os.path.join(workdir, "summary.json")))
-  assert json.load(open(os.path.join(workdir, "config.json")))["binarize"] == "dynamic"
-  assert summary["nll_samples"] == 64
-  assert 0 < summary["test_nll"] <= summary["test_negative_elbo"]
-  assert summary["test_nll_bits_per_dim"] == summary["test_nll"] / (784 * math.log(2))
-  # the run was scored on the binarised test split, drawn once
-  config, state, eval_key, _ = experiment.load_run(workdir)
-  assert state.augmentation == augmentations.Then(augmentations.identity, binarize.bernoulli)
-  scored, grey = (train.evaluate(state, jnp.asarray(data.load(mnist_dir, binarize=mode).test_images),
-                                 eval_key) for mode in ("dynamic", "none"))
-  assert summary["test_mse"] == float(scored["mse"]) != float(grey["mse"])
