@@ -31,9 +31,11 @@ def png_shape(path):
 
 def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
   workdir = str(tmp_path / "conv")
+  # One stride-2 layer of 2x2 kernels: a convolution over every pixel's three channels, with
+  # fewer taps to compile than 3x3 (the kernels themselves are tested in tests/test_conv.py).
   code, out, err = call(capsys, "dae", ["--data", tiles, "--architecture", "conv", "--latent-dim", "4",
-                                        "--channels", "4", "--epochs", "1", "--workdir", workdir,
-                                        *TINY])
+                                        "--channels", "4", "--kernel-size", "2", "--epochs", "1",
+                                        "--workdir", workdir, *TINY])
   assert code == 0, err
   assert f"data: npz:{tiles}, 72 train and 24 test examples, 16x24x3 colour, 2 classes (china, flower)" in out
   with open(os.path.join(workdir, "config.json")) as f:
@@ -89,9 +91,11 @@ def test_variants_a_sweep_and_compare_on_colour_tiles(capsys, tmp_path, tiles):
   with open(os.path.join(tmp_path, "ae", "summary.json")) as f:
     summary = json.load(f)
   assert summary["n_train"] == 54 and summary["n_validation"] == 18 and 0 < summary["validation_mse"] < 1
+  # --latent-dim as the runs above: the members' model is the AE's, whose initialisation
+  # program the sweep reuses.
   code, out, err = call(capsys, "sweep", ["--data", tiles, "--epochs", "1", "--noise", "0.1,0.3",
                                           "--workdir", str(tmp_path / "sweep"), "--no-analysis",
-                                          "--validation-fraction", "0.25", *TINY])
+                                          "--validation-fraction", "0.25", "--latent-dim", "4", *TINY])
   assert code == 0, err
   with open(os.path.join(tmp_path, "sweep", "sweep.json")) as f:
     rows = json.load(f)["rows"]
@@ -118,14 +122,19 @@ def test_variants_a_sweep_and_compare_on_colour_tiles(capsys, tmp_path, tiles):
   assert [e.step for e in logged] == [2] and np.isclose(logged[0].value, summary["validation_mse"])
 
 
+# The 12x10 runs below train on 20 images, as many as the TFDS dataset's (test_data.Tiles)
+# training split: one training program serves all of them.
+N_TRAIN_12x10 = 20
+
+
 def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
-  images, labels, names = photo_tiles((12, 10), 40)
+  images, labels, names = photo_tiles((12, 10), 15)   # 30 tiles: 20 to train on, 10 held out
   write_pngs(str(tmp_path / "photos"), images, labels, names)
   workdir = str(tmp_path / "folder")
   code, out, err = call(capsys, "ae", ["--data", str(tmp_path / "photos"), "--epochs", "1",
-                                       "--workdir", workdir, *TINY])
+                                       "--test-fraction", "0.33", "--workdir", workdir, *TINY])
   assert code == 0, err
-  assert "2 classes (china, flower)" in out
+  assert f"{N_TRAIN_12x10} train and 10 test examples, 12x10x3 colour, 2 classes (china, flower)" in out
   with open(os.path.join(workdir, "report.html")) as f:
     page = f.read()
   assert "china" in page and "flower" in page
@@ -134,13 +143,13 @@ def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
   code, out, err = call(capsys, "ae", ["--data", "tiles", "--data-dir", folder, "--epochs", "1",
                                        "--workdir", str(tmp_path / "tfds_run"), "--no-analysis", *TINY])
   assert code == 0, err
-  assert "data: tfds:tiles, 20 train and 10 test examples, 12x10x3 colour" in out
+  assert f"data: tfds:tiles, {N_TRAIN_12x10} train and 10 test examples, 12x10x3 colour" in out
 
 
 def test_unlabelled_images_are_analysed_without_the_label_metrics(capsys, tmp_path, monkeypatch):
-  images, _, _ = photo_tiles((12, 10), 24)
+  images, _, _ = photo_tiles((12, 10), 13)
   path = str(tmp_path / "unlabelled.npz")
-  np.savez(path, x_train=images[:42], x_test=images[42:])   # 6 test images, no labels
+  np.savez(path, x_train=images[:N_TRAIN_12x10], x_test=images[N_TRAIN_12x10:])   # 6 test images, no labels
   workdir = str(tmp_path / "run")
   monkeypatch.chdir(tmp_path)
   code, out, err = call(capsys, "ae", ["--data", "unlabelled.npz", "--epochs", "1", "--workdir",

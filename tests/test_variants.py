@@ -40,7 +40,7 @@ def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path
   for row in rows:
     assert set(row) == {"name", "test_mse", "test_psnr", "test_negative_elbo", "knn_accuracy",
                         "linear_probe_accuracy", "trustworthiness", "continuity", "denoised_mse",
-                        "seconds", "parameters"}
+                        "seconds", "parameters", "test_nll", "test_nll_bits_per_dim"}
     assert 0 < row["test_mse"] < 0.3 and 0 < row["denoised_mse"] < 0.3 and row["parameters"] > 0, row
     assert 0 <= row["knn_accuracy"] <= 1 and row["seconds"] > 0, row
   by_name = {r["name"]: r for r in rows}
