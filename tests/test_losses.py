@@ -8,10 +8,12 @@ from aejax import objectives, units
 
 
 def test_per_pixel_mse_and_psnr_by_hand():
-  a = jnp.array([[0.0, 0.5, 1.0, 1.0]])
-  b = jnp.array([[0.0, 0.0, 0.0, 1.0]])
+  # two 2x2 one-channel images: one figure per image, the mean over its pixel values
+  a = jnp.array([[0.0, 0.5, 1.0, 1.0], [0.2, 0.2, 0.2, 0.2]]).reshape(2, 2, 2, 1)
+  b = jnp.array([[0.0, 0.0, 0.0, 1.0], [0.2, 0.2, 0.2, 0.0]]).reshape(2, 2, 2, 1)
   mse = units.per_pixel_mse(a, b)
-  chex.assert_trees_all_close(mse, jnp.array([(0.25 + 1.0) / 4]))
+  chex.assert_shape(mse, (2,))
+  chex.assert_trees_all_close(mse, jnp.array([(0.25 + 1.0) / 4, 0.04 / 4]))
   chex.assert_trees_all_close(units.psnr(jnp.array(0.01)), 20.0, rtol=1e-6)
 
 
