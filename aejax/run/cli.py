@@ -75,6 +75,13 @@ def main(cls, run, argv=None):
   return run_guarded(parse_and_run)
 
 
+def main_preset(cls, run, preset, argv=None):
+  """`main` with the flags of `preset` before the command line's (later flags win), as
+  a script that fixes a setting runs; with --resume the run's own settings alone."""
+  argv = sys.argv[1:] if argv is None else list(argv)
+  return main(cls, run, argv if "--resume" in argv else [*preset, *argv])
+
+
 def run_guarded(fn):
   """Calls fn(); a RunError becomes one line on stderr and its exit status."""
   prog = sys.argv[0].rsplit("/", 1)[-1]

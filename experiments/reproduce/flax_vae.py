@@ -12,8 +12,6 @@ the training split as binarized_mnist is). Beside the negative ELBO, the run's t
 NLL: the importance-weighted bound with 5,000 draws (Burda et al. 2016). Every flag of
 experiments/vae.py applies (later flags win; with --resume, the run's own).
 """
-import sys
-
 from aejax import config
 from aejax.report import literature
 from aejax.run import cli, experiment
@@ -36,9 +34,8 @@ def rows(summary):
 
 
 def main(argv=None):
-  argv = sys.argv[1:] if argv is None else argv
-  summary = cli.main(config.VAEConfig, lambda c, given: experiment.run(c, given, name="vae"),
-                     list(argv) if "--resume" in argv else SETTING + list(argv))
+  summary = cli.main_preset(config.VAEConfig, lambda c, given: experiment.run(c, given, name="vae"),
+                            SETTING, argv)
   data = (f"{summary['data_source']}, binarised, {summary['n_train']} training and "
           f"{summary['n_test']} test images, {summary['epochs']} epochs")
   extra = ("" if summary.get("test_nll") is None else

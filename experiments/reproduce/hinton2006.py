@@ -12,8 +12,6 @@ decay), batch 128, 100 epochs from a random start. The squared error per image i
 times 784; PCA's reconstruction is clipped to [0, 1]. Every flag of experiments/ae.py
 applies (later flags win; with --resume, the run's own); the run's folder holds what ae.py writes.
 """
-import sys
-
 from aejax import config
 from aejax.report import literature
 from aejax.run import cli, experiment
@@ -41,9 +39,8 @@ def rows(summary):
 
 
 def main(argv=None):
-  argv = sys.argv[1:] if argv is None else argv
-  summary = cli.main(config.AEConfig, lambda c, given: experiment.run(c, given, name="ae"),
-                     list(argv) if "--resume" in argv else SETTING + list(argv))
+  summary = cli.main_preset(config.AEConfig, lambda c, given: experiment.run(c, given, name="ae"),
+                            SETTING, argv)
   data = (f"{summary['data_source']}, {summary['n_train']} training and {summary['n_test']} test "
           f"images, {summary['epochs']} epochs")
   print(literature.table(rows(summary), data), flush=True)
