@@ -1,12 +1,13 @@
 """Binarised digits: the draws once at load time (static, and the test split of
 dynamic) and the draw at every training step (dynamic). A VAE run on them, with
 its importance-weighted test negative log-likelihood: tests/test_reproduce.py."""
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from aejax import config as config_lib, data
+from aejax.data import binarize
 from aejax.run import experiment
 
 
@@ -40,3 +41,19 @@ def test_dynamic_binarisation_draws_the_training_batch_anew_at_every_step():
     assert abs(float(jnp.mean(drawn[:, 5:-5])) - 0.3) < 0.03
   assert not np.array_equal(first, second)
   assert experiment.augmentation(config_lib.VAEConfig()) is not experiment.augmentation(config)
+
+
+def test_every_split_and_pixel_type_is_drawn_and_none_draws_nothing(mnist_dir):
+  grey = data.load(mnist_dir, validation_fraction=0.25)
+  assert binarize.binarized(grey, "none") is grey
+  for mode in ("dynamic", "static"):
+    drawn = binarize.binarized(grey, mode)
+    assert set(np.unique(drawn.validation_images)) == {0, 255}    # the validation split, once
+    assert not np.array_equal(drawn.validation_images, grey.validation_images)
+  # float pixels in [0, 1] are drawn as the uint8 images they equal
+  np.testing.assert_array_equal(binarize.draw(grey.test_images / np.float32(255), 7),
+                                binarize.draw(grey.test_images, 7))
+  with pytest.raises(ValueError, match="'sometimes'"):
+    binarize.binarized(grey, "sometimes")
+  pixels = jnp.full((2, 4, 4, 1), 0.5, jnp.bfloat16)
+  assert binarize.bernoulli(jax.random.key(0), pixels, {}).dtype == jnp.bfloat16
