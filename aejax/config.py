@@ -326,11 +326,20 @@ class SDAEConfig(VariantConfig):
   activation: str = option("sigmoid", "hidden nonlinearity: sigmoid, so that every layer's codes "
                            "lie in [0, 1] like pixels", ("sigmoid",))
   pretrain_epochs: int = option(10, "epochs of greedy pretraining of each layer")
+  finetune_epochs: int = option(0, "after training, epochs of supervised fine-tuning of the encoder "
+                                "with a softmax head on the labels, at --lr and --batch-size; its "
+                                "test classification error goes into summary.json "
+                                "(aejax.evaluators.finetune; 0: none)")
+
+  ADDED_LATER = (*VariantConfig.ADDED_LATER, ("finetune_epochs",))
+  RESUMABLE = (*VariantConfig.RESUMABLE, "finetune_epochs")   # read by the analysis alone
 
   def check(self):
     super().check()
     if self.pretrain_epochs <= 0:
       raise ConfigError(f"--pretrain-epochs must be positive, got {self.pretrain_epochs}")
+    if self.finetune_epochs < 0:
+      raise ConfigError(f"--finetune-epochs must be non-negative, got {self.finetune_epochs}")
     if self.architecture != "mlp":
       raise ConfigError(f"--architecture must be mlp: the stacked autoencoder is pretrained "
                         f"dense layer by dense layer, got {self.architecture!r}")

@@ -54,15 +54,19 @@ def test_knn_accuracy_matches_sklearn_and_separable_cases():
   assert metrics.linear_probe_accuracy(points, labels, points, labels) == 1.0
 
 
-def test_linear_probe_is_scikit_learns_logistic_regression():
+@pytest.mark.parametrize("d", [4, 400])   # Newton's method; L-BFGS (more than NEWTON_LIMIT parameters)
+def test_linear_probe_is_scikit_learns_logistic_regression(d):
   """The probe's softmax regression reaches the optimum of scikit-learn's
   LogisticRegression (C = 1, biases unpenalised) on overlapping classes, one of
-  them absent from the test split, and so predicts as it does."""
+  them absent from the test split, and so predicts as it does: on 4-d codes and on
+  400-d codes, of which 396 dimensions are noise."""
   rng = np.random.default_rng(3)
-  centres = 1.5 * rng.normal(size=(10, 4))
+  centres = np.pad(1.5 * rng.normal(size=(10, 4)), ((0, 0), (0, d - 4)))
+  scale = np.array([1.0, 2.0, 0.5, 1.0] + [1.0] * (d - 4))
   train_y, test_y = rng.integers(0, 10, 900), rng.integers(0, 9, 300)
-  train_z = centres[train_y] + rng.normal(size=(900, 4)) * [1.0, 2.0, 0.5, 1.0]
-  test_z = centres[test_y] + rng.normal(size=(300, 4)) * [1.0, 2.0, 0.5, 1.0]
+  train_z = centres[train_y] + rng.normal(size=(900, d)) * scale
+  test_z = centres[test_y] + rng.normal(size=(300, d)) * scale
+  assert ((d + 1) * 10 > metrics.NEWTON_LIMIT) == (d > 4)
   w, b = metrics.softmax_regression(train_z, train_y, 10)
   reference = LogisticRegression(tol=1e-10, max_iter=10_000).fit(train_z, train_y)
   centred = lambda a: a - a.mean(-1, keepdims=True)   # softmax ignores a shift shared by the classes
@@ -365,3 +369,12 @@ def test_tensorboard_holds_the_run_scalars_images_and_embedding(dae_run):
   assert np.allclose(codes, view["z"], atol=1e-3)     # the codes the report shows
   assert meta["label"].astype(int).tolist() == view["label"]
   assert png_size(os.path.join(board, folder, "sprite.png")) == (8 * 28, 8 * 28)   # 64 digits
+
+
+def test_traversals_sweep_every_axis_of_a_short_code_and_the_widest_of_a_long_one():
+  """A 3-d code: all three axes; a 1,000-d code: the 16 of widest spread, in axis order
+  (a row per axis of a 1,000-d code drew 10,000 images)."""
+  assert pictures.traversed_axes(np.zeros(3), np.ones(3)) == [0, 1, 2]
+  spread = RNG.permutation(1000) / 1000.0
+  axes = pictures.traversed_axes(-spread, spread)
+  assert axes == sorted(np.flatnonzero(spread >= 0.984).tolist()) and len(axes) == pictures.TRAVERSED_AXES

@@ -65,3 +65,27 @@ def test_the_flax_examples_vae_on_binarised_digits_against_its_negative_elbo(mni
   scored, grey = (train.evaluate(state, jnp.asarray(data.load(mnist_dir, binarize=mode).test_images),
                                  eval_key) for mode in ("dynamic", "none"))
   assert summary["test_mse"] == float(scored["mse"]) != float(grey["mse"])
+
+
+def test_vincents_stacked_denoising_autoencoder_against_plain_autoencoders_fine_tuned(
+    mnist_dir, tmp_path, capsys):
+  """Vincent et al.'s comparison: two stacked runs, plain (sae) and masked 25 %
+  (sdae), each fine-tuned with a softmax head; the paper's test errors beside
+  the runs', in %, and their ratio."""
+  script, workdir = reproduction("vincent2010"), tmp_path / "runs"
+  tiny = ["--widths", "16", "--latent-dim", "16", "--pretrain-epochs", "1", "--finetune-epochs", "3"]
+  summaries = script.main(["--data-dir", mnist_dir, f"--workdir={workdir}", *tiny])
+  out = capsys.readouterr().out
+  sae, sdae = summaries["sae"], summaries["sdae"]
+  configs = {name: json.load(open(workdir / name / "config.json")) for name in summaries}
+  assert [(c["corruption"], c["noise"]) for c in configs.values()] == [("none", 0.25), ("masking", 0.25)]
+  assert (configs["sdae"]["widths"], configs["sdae"]["latent_dim"], configs["sdae"]["loss"]) == ("16", 16, "bce")
+  for s in summaries.values():
+    assert s["finetune_epochs"] == 3 and 0 <= s["finetuned_test_error"] <= 1
+    assert [r["epochs"] for r in s["stages"][:2]] == [1, 1]
+  errors = 100 * sdae["finetuned_test_error"], 100 * sae["finetuned_test_error"]
+  assert printed(out, "SDAE-3 (masking 25 %)") == (1.28, float(f"{errors[0]:.5g}"))
+  assert printed(out, "SAE-3 (plain autoencoders)") == (1.40, float(f"{errors[1]:.5g}"))
+  ratio = printed(out, "the SDAE's error as a fraction")[1]
+  assert ratio is None if errors[1] == 0 else ratio == float(f"{errors[0] / errors[1]:.5g}")
+  assert "256 training and 64 test images, 1 pretraining epochs per layer, 3 epochs of fine-tuning" in out

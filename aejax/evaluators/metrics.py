@@ -31,13 +31,17 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k=5, chunk=
   return float(hits / len(test_codes))
 
 
+NEWTON_LIMIT = 2000   # parameters (d + 1) K of a softmax regression solved by Newton's method
+
+
 def softmax_regression(x, labels, n_classes, c=1.0, iterations=100):
   """The multinomial logistic regression of [N, d] features x on [N] int labels
   with an L2 penalty on the weights (not the biases): (W [d, K], b [K]) minimising
   c * sum_n cross-entropy(softmax(x_n W + b), labels_n) + |W|^2 / 2, the objective of
-  scikit-learn's LogisticRegression(C=c). Solved by Newton's method with a
-  backtracking line search (the objective is convex; a few steps suffice) in
-  float64. Memory O(((d + 1) K)^2): meant for codes, not for pixels."""
+  scikit-learn's LogisticRegression(C=c), in float64. The objective is convex: up to
+  NEWTON_LIMIT parameters (d + 1) K, solved by Newton's method with a backtracking
+  line search (a few steps suffice; memory O(((d + 1) K)^2)); beyond, by L-BFGS
+  (memory O((d + 1) K)), as for a 1,000-d code."""
   x = np.asarray(x, np.float64)
   n, d = x.shape
   xb = np.concatenate([x, np.ones((n, 1))], axis=1)       # [N, d + 1]: the bias as a feature
@@ -51,6 +55,17 @@ def softmax_regression(x, labels, n_classes, c=1.0, iterations=100):
     log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
     return -c * np.sum(onehot * log_p) + 0.5 * np.sum(ridge[:, None] * theta ** 2), np.exp(log_p)
 
+  if (d + 1) * n_classes > NEWTON_LIMIT:
+    from scipy import optimize  # pylint: disable=import-outside-toplevel
+
+    def value_and_grad(flat):
+      value, p = objective(flat.reshape(theta.shape))
+      return value, (c * xb.T @ (p - onehot) + ridge[:, None] * flat.reshape(theta.shape)).reshape(-1)
+    found = optimize.minimize(value_and_grad, theta.reshape(-1), jac=True, method="L-BFGS-B",
+                              options={"maxiter": 50 * iterations, "gtol": 1e-9 * max(1.0, c * n),
+                                       "ftol": 1e-15, "maxcor": 20})
+    theta = found.x.reshape(theta.shape)
+    return theta[:d], theta[d]
   value, p = objective(theta)
   for _ in range(iterations):
     grad = c * xb.T @ (p - onehot) + ridge[:, None] * theta

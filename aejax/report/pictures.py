@@ -23,13 +23,24 @@ PICTURES = {  # each also as PDF (plots.vector_path)
                   "projections on each pair of its axes (z1, z2, z3; for a longer code, its first "
                   "three principal axes), every axis on the same scale.",
     "traversals.png": "Each row sweeps one code axis across the range the test codes occupy "
-                      "(2nd to 98th percentile), the other axes held at the median code.",
+                      "(2nd to 98th percentile), the other axes held at the median code; of a code "
+                      "longer than 16, the 16 axes along which the test codes spread widest.",
     "interpolation.png": "Decoded points on the straight line between the codes of two test images, "
                          "with the two real images at its ends.",
     "curves.png": "Per-pixel MSE ([0, 1] units) of train and test over the epochs with PCA's as a "
                   "reference, and the training objective in its own units.",
 }
 GRID_COLUMNS = 10   # test images in a row of the grids
+TRAVERSED_AXES = 16   # the most code axes the traversals show
+
+
+def traversed_axes(lo, hi):
+  """The code axes the traversals sweep, in axis order: every axis of a code of at
+  most TRAVERSED_AXES, else the TRAVERSED_AXES whose range hi - lo ([d] each) is widest."""
+  spread = np.asarray(hi) - np.asarray(lo)
+  if len(spread) <= TRAVERSED_AXES:
+    return list(range(len(spread)))
+  return sorted(np.argsort(-spread, kind="stable")[:TRAVERSED_AXES].tolist())
 
 
 # The pictures a variant declares (aejax.variants.pictures): {file name: caption}.
@@ -143,11 +154,14 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   lo, mid, hi = np.percentile(test_codes, [2, 50, 98], axis=0)
   steps = np.linspace(0.0, 1.0, 10)
   traversal_rows = {}
-  for axis in range(config.latent_dim):
+  axes = traversed_axes(lo, hi)
+  for axis in axes:
     z = np.repeat(mid[None, :], len(steps), axis=0)
     z[:, axis] = lo[axis] + steps * (hi[axis] - lo[axis])
     traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = images(train.decode(state, z))
-  plots.save(plots.image_grid(traversal_rows, title=f"{kind}: latent traversals, one row per code axis"),
+  which = ("one row per code axis" if len(axes) == config.latent_dim else
+           f"one row for each of the {len(axes)} of {config.latent_dim} code axes of widest spread")
+  plots.save(plots.image_grid(traversal_rows, title=f"{kind}: latent traversals, {which}"),
              path("traversals.png"))
 
   a, b = idx[0], idx[1] if len(idx) > 1 else min(1, len(test_pixels) - 1)

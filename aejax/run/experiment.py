@@ -499,7 +499,9 @@ def training_summary(dataset, history):
 def analyse(workdir, config, dataset, state, eval_key, history, test=None, provenance_record=None):
   """analysis.analyze, saying what it does and how long it took."""
   what = ("codes, kNN, linear probe, trustworthiness, continuity, PCA" +
-          (", denoising table" if variants.denoising(config) else "") + ", pictures, report")
+          (", denoising table" if variants.denoising(config) else "") +
+          (f", {config.finetune_epochs} epochs of supervised fine-tuning"
+           if getattr(config, "finetune_epochs", 0) else "") + ", pictures, report")
   print(f"analysis: {what}", flush=True)
   tic = time.perf_counter()
   out = analysis.analyze(workdir, config, dataset, state, eval_key, history, test=test,
