@@ -359,6 +359,8 @@ class ZooConfig(DataConfig):
   seed: int = option(0, "seed of every model")
   models: str = option("all", "comma-separated ids of the models to train (of experiments/zoo.py "
                        "MODELS: ae, dae, sparse, contractive, vae, sdae, ...), or all")
+  nll_samples: int = option(1000, "importance samples k of the VAE's test negative log-likelihood "
+                            "(Burda et al. 2016; 0: not estimated)")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier zoo, deleting it")
 
 
@@ -458,10 +460,13 @@ class SweepConfig(VariantConfig):
                       "with 1 each model is computed exactly as its single run")
   model_devices: int = option(0, "devices the models are split over (0: as many of --devices as "
                               "divide the number of models); the rest split the batch")
+  nll_samples: int = option(1000, "with --variant vae and --loss bce: importance samples k of each "
+                            "model's test negative log-likelihood (Burda et al. 2016; 0: not estimated)")
 
   ADDED_LATER = (*VariantConfig.ADDED_LATER[:2],
                  ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"),
-                 *VariantConfig.ADDED_LATER[2:])
+                 *VariantConfig.ADDED_LATER[2:], ("nll_samples",))
+  RESUMABLE = (*VariantConfig.RESUMABLE, "nll_samples")   # read by the analysis alone
 
   def member_class(self):
     """The config class of every model: the variant's (aejax.variants)."""

@@ -5,6 +5,7 @@ import os
 
 import hypothesis
 import pytest
+import threadpoolctl
 from conftest import fake_mnist
 from hypothesis import strategies as st
 from test_cli import expect_error, script
@@ -19,16 +20,30 @@ ZOO_MODELS = script("zoo").__globals__["MODELS"]
 IN_ZOO = ("vae", "sdae")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+  """One BLAS thread for this file's analyses (the PCA baselines' SVDs), as conftest.py
+  means OPENBLAS_NUM_THREADS=1 to give where a pytest plugin imported numpy first."""
+  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    yield
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  """The fake MNIST of the file's runs, written once."""
+  return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
+
+
 def read(path):
   with open(path) as f:
     return json.load(f) if path.endswith(".json") else [json.loads(line) for line in f]
 
 
-def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path):
+def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path, data_dir):
   """One test, so that test processes do not each train the zoo."""
   workdir = str(tmp_path / "zoo")
-  rows = script("zoo")(["--workdir", workdir, "--data-dir", fake_mnist(str(tmp_path / "mnist")),
-                        "--pretrain-epochs", "1", "--models", ",".join(IN_ZOO), *SHARED])
+  rows = script("zoo")(["--workdir", workdir, "--data-dir", data_dir,
+                        "--pretrain-epochs", "1", "--nll-samples", "16", "--models", ",".join(IN_ZOO), *SHARED])
   folders = {ZOO_MODELS[i][0]: os.path.join(workdir, i) for i in IN_ZOO}
   names = [r["name"] for r in rows]
   assert names == ["PCA, 3 components", *folders]
@@ -50,6 +65,7 @@ def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path
   vae = read(os.path.join(folders["VAE"], "summary.json"))
   assert by_name["PCA, 3 components"]["knn_accuracy"] == vae["pca_knn_accuracy"]
   assert vae["test_negative_elbo"] > 0 and os.path.isfile(os.path.join(folders["VAE"], "prior_samples.png"))
+  assert vae["nll_samples"] == 16 and 0 < vae["test_nll"] <= vae["test_negative_elbo"]
   sdae = read(os.path.join(folders["stacked DAE"], "summary.json"))
   # The same noise for every model: the zoo's figure is the denoising table's entry of a run
   # trained with a corruption.
@@ -72,9 +88,9 @@ def test_zoo_of_the_variants_beside_pca_and_resume_of_a_variant(capsys, tmp_path
   assert [r["epoch"] for r in metrics] == list(range(1, EPOCHS + 2))
 
 
-def test_best_3d_runs_its_configuration_and_resumes_by_name(capsys, tmp_path):
+def test_best_3d_runs_its_configuration_and_resumes_by_name(capsys, tmp_path, data_dir):
   workdir = str(tmp_path / "best")
-  tiny = ["--workdir", workdir, "--data-dir", fake_mnist(str(tmp_path / "mnist")), "--epochs", "1",
+  tiny = ["--workdir", workdir, "--data-dir", data_dir, "--epochs", "1",
           "--widths", "16", "--batch-size", "32", "--no-analysis"]
   script("best_3d")(tiny)
   saved = read(os.path.join(workdir, "config.json"))
