@@ -1,4 +1,5 @@
 """The experiment scripts end to end: what a run writes, resume, and every user error."""
+import contextlib
 import importlib.util
 import io
 import json
@@ -36,8 +37,10 @@ def run_script(name, *argv):
                         env={**os.environ, "PYTHONPATH": ROOT})
 
 
-# One real run of dae.py, as a user starts it, serves two tests: the files it writes and
-# the analysis beyond the reference settings (each run costs imports, compilation and analysis).
+# One real run of dae.py's main on a command line serves two tests: the files it writes and
+# the analysis beyond the reference settings (each run costs compilation and analysis). It runs
+# in this process (a process of its own would add its imports): what a real process adds, its
+# exit status and its output, test_bad_idx_in_a_real_process_prints_no_traceback checks.
 DAE_FLAGS = ["--epochs", "3", "--batch-size", "32", "--eval-every", "2", "--widths", "32,8", "--loss", "bce",
              "--dtype", "bfloat16", "--decoupled", "--latent-dim", "2", "--noise", "1.5",
              "--augmentation", "affine", "--rotation", "20"]
@@ -45,11 +48,19 @@ DAE_FLAGS = ["--epochs", "3", "--batch-size", "32", "--eval-every", "2", "--widt
 
 @pytest.fixture(scope="module")
 def dae_cli_run(tmp_path_factory):
-  """(data dir, workdir, finished process) of dae.py run in a process of its own."""
+  """(data dir, workdir, the run: its exit status, stdout and stderr) of dae.py's main."""
   root = tmp_path_factory.mktemp("dae_cli")
   data_dir = fake_mnist(str(root / "mnist"))
   workdir = str(root / "run")
-  return data_dir, workdir, run_script("dae", "--workdir", workdir, "--data-dir", data_dir, *DAE_FLAGS)
+  out, err = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    try:
+      script("dae")(["--workdir", workdir, "--data-dir", data_dir, *DAE_FLAGS])
+      code = 0
+    except SystemExit as e:
+      code = e.code
+  return data_dir, workdir, types.SimpleNamespace(returncode=code, stdout=out.getvalue(),
+                                                  stderr=err.getvalue())
 
 
 def test_dae_cli_writes_every_file(dae_cli_run):

@@ -21,8 +21,9 @@ from test_tensorboard import read_scalars
 from aejax import config
 from aejax.run import checkpoints, experiment
 
-EPOCHS = 30
+EPOCHS = 20
 SCRIPT = os.path.join(ROOT, "experiments", "dae.py")
+MODEL = ["--batch-size", "32", "--noise", "0.3"]   # the default widths; the noise level is traced
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +33,10 @@ def data_dir(tmp_path_factory):
 
 def flags(workdir, data_dir, *extra):
   """The run that every fault interrupts; its learning rate follows the cosine schedule,
-  so that an interrupted run must also resume the schedule where it was."""
-  return ["--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS), "--batch-size", "32",
-          "--checkpoint-every", "4", "--noise", "0.3", "--lr-schedule", "cosine", "--no-analysis", *extra]
+  so that an interrupted run must also resume the schedule where it was. Every run of this
+  file trains this model (MODEL), whose programs are then compiled once."""
+  return ["--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS), *MODEL,
+          "--checkpoint-every", "4", "--lr-schedule", "cosine", "--no-analysis", *extra]
 
 
 def call(capsys, name, argv):
@@ -106,8 +108,9 @@ def start_and_kill(workdir, data_dir, sig, after_lines, after_checkpoint=False):
 
 
 def test_cosine_schedule_sets_each_epochs_learning_rate(tmp_path, data_dir):
+  # MODEL's: the schedule sets a traced learning rate, and the programs are those of the runs below
   run_config = config.DAEConfig(workdir=str(tmp_path / "run"), data_dir=data_dir, epochs=4, batch_size=32,
-                                widths="16", lr=2e-3, lr_schedule="cosine", no_analysis=True)
+                                noise=0.3, lr=2e-3, lr_schedule="cosine", no_analysis=True)
   seen = []
   with experiment.prepare(run_config, {}, "dae") as run:
     experiment.train_loop(run, lambda run, record: seen.append(
@@ -161,8 +164,8 @@ def test_sigkill_at_a_random_moment_resumes_to_the_uninterrupted_result(capsys, 
 
 
 def test_corrupted_newest_checkpoint_is_set_aside_and_trained_again(capsys, tmp_path, straight):
-  # The newest checkpoint (epoch 30) is unreadable: the resume starts from the one
-  # before and must write epoch 30 again, not keep the unreadable one.
+  # The newest checkpoint (epoch EPOCHS) is unreadable: the resume starts from the one
+  # before and must write epoch EPOCHS again, not keep the unreadable one.
   workdir = tmp_path / "run"
   shutil.copytree(straight, workdir)
   steps = sorted(map(int, finished_checkpoints(workdir)))
@@ -270,8 +273,9 @@ def test_fuzzed_flags_exit_2_naming_the_flag(capsys, tmp_path, pair):
 
 
 def test_same_seed_same_metrics_other_seed_other_params(tmp_path, data_dir):
-  main = script("ae")
-  common = ["--data-dir", data_dir, "--epochs", "3", "--batch-size", "32", "--no-analysis"]
+  # A DAE (MODEL): its training noise, too, must follow the seed alone.
+  main = script("dae")
+  common = ["--data-dir", data_dir, "--epochs", "3", *MODEL, "--no-analysis"]
   a = main(common + ["--workdir", str(tmp_path / "a")])
   b = main(common + ["--workdir", str(tmp_path / "b")])
   c = main(common + ["--workdir", str(tmp_path / "c"), "--seed", "1"])

@@ -16,9 +16,12 @@ import pytest
 from conftest import ROOT, fake_mnist
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
+DAE = os.path.join(ROOT, "experiments", "dae.py")
 EPOCHS = 8
 LONG = 500      # epochs of a run that a signal or a kill stops: far more than it trains before
-TINY = ["--batch-size", "32", "--widths", "32", "--eval-every", "4", "--checkpoint-every", "0"]
+# A DAE: its training noise is drawn on every device, so that equal runs also need equal noise.
+TINY = ["--batch-size", "32", "--widths", "32", "--eval-every", "4", "--checkpoint-every", "0",
+        "--noise", "0.3"]
 
 # Coordinator ports below Linux's ephemeral range (32768-60999: no bind(0) or outgoing connection takes
 # them): 2000 per xdist worker, in them a block of 100 chosen by the pid (for concurrent sessions), handed
@@ -52,8 +55,8 @@ def env(devices, process=None, n=None, port=None, **extra):
 _STARTED = []
 
 
-def start(args, devices, n=1, port=None, script=AE, **extra):
-  """n processes of `script` (or "-c") with `devices` CPU devices each (one plain process if
+def start(args, devices, n=1, port=None, script=DAE, **extra):
+  """n processes of `script` (dae.py, ae.py) with `devices` CPU devices each (one plain process if
   n == 1), their output in files (a full pipe cannot stall one of them while its peers wait)."""
   procs = []
   for p in range(n):
@@ -159,14 +162,15 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory, data_dir):
-  """The same tiny run as 1 process x 2 devices and as 2 processes x 1 device."""
+  """The same tiny DAE run as 1 process x 4 devices and as 2 processes x 2 devices: several
+  processes and several devices in each (one device per process is the special case)."""
   root = tmp_path_factory.mktemp("mp")
   one = str(root / "one")
   two = str(root / "two")
   # Process 0 of the two-process run analyses; the reference run needs only its figures.
   runs = start(TINY + ["--epochs", str(EPOCHS), "--data-dir", data_dir, "--workdir", one, "--no-analysis"],
-               devices=2)
-  runs += start(TINY + ["--epochs", str(EPOCHS), "--data-dir", data_dir, "--workdir", two], devices=1, n=2,
+               devices=4)
+  runs += start(TINY + ["--epochs", str(EPOCHS), "--data-dir", data_dir, "--workdir", two], devices=2, n=2,
                 port=free_port())
   done = finish(runs)
   for rc, out, err in done:
@@ -174,17 +178,19 @@ def two_processes(tmp_path_factory, data_dir):
   return one, two, done
 
 
-def test_two_processes_train_as_one_process_with_two_devices(two_processes):
+def test_two_processes_of_two_devices_train_as_one_process_of_four(two_processes):
+  """The parameters (after 8 epochs of training noise drawn on 4 devices) and the test
+  figures of 2 processes x 2 devices are those of 1 process x 4 devices."""
   one, two, done = two_processes
   epoch_one, params_one = final_params(one)
   epoch_two, params_two = final_params(two)
   assert epoch_one == epoch_two == EPOCHS
   np.testing.assert_allclose(params_two, params_one, atol=1e-6, rtol=0)
   summary_one, summary_two = read_summary(one), read_summary(two)
-  assert summary_two["devices"] == 2 and summary_two["provenance"]["processes"] == 2
+  assert summary_two["devices"] == 4 and summary_two["provenance"]["processes"] == 2
   for key, value in figures(summary_one).items():
     assert summary_two[key] == pytest.approx(value, rel=1e-5), key
-  assert "devices: 2 x cpu" in done[1][1]
+  assert "devices: 4 x cpu" in done[1][1]
 
 
 def test_only_process_0_writes(two_processes):
@@ -205,7 +211,7 @@ def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path,
   _, two, _ = two_processes
   workdir = str(tmp_path / "stopped")
   procs = start(TINY + ["--epochs", str(LONG), "--data-dir", data_dir, "--workdir", workdir],
-                devices=1, n=2, port=free_port())
+                devices=2, n=2, port=free_port())
   wait_for_lines(workdir, 2, procs)
   for p in procs:
     p.send_signal(signal.SIGSTOP)
@@ -227,7 +233,7 @@ def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path,
   assert str(stopped_at[0]) in os.listdir(os.path.join(workdir, "checkpoints"))
 
   rc, out, err = finish(start(["--resume", "--workdir", workdir, "--epochs", str(EPOCHS), "--no-analysis"],
-                              devices=2))[0]
+                              devices=4))[0]
   assert rc == 0, err[-3000:]
   assert f"resumed from the checkpoint of epoch {stopped_at[0]}" in out
   epoch, params = final_params(workdir)
@@ -237,35 +243,6 @@ def test_two_processes_stopped_by_sigterm_resume_in_one(two_processes, tmp_path,
   assert summary["provenance"]["processes"] == 1
   for key, value in figures(read_summary(two)).items():
     assert summary[key] == pytest.approx(value, rel=1e-5), key
-
-
-TWO_BY_TWO = """
-import sys, jax, numpy as np
-from aejax import models, train
-from aejax import optim
-from aejax.run import parallel
-parallel.initialize_distributed()
-mesh = parallel.make_mesh(0, 64)
-state = train.create_train_state(models.AutoEncoder(widths=(32,)), jax.random.key(0),
-                                 optim.make_optimizer(), corruption="gaussian", noise=0.3)
-state = jax.device_put(state, parallel.replicated(mesh))
-images = jax.device_put(np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1)).astype(np.uint8),
-                        parallel.replicated(mesh))
-for epoch in range(2):
-  state, metrics = train.train_epoch(state, images, jax.random.key(1), epoch, batch_size=64,
-                                     batch_sharding=parallel.batch_sharding(mesh))
-if parallel.is_writer():
-  np.save(sys.argv[1], np.concatenate([np.ravel(x) for x in jax.tree.leaves(parallel.to_host(state.params))]))
-"""
-
-
-def test_two_processes_of_two_devices_equal_one_process_of_four(tmp_path):
-  procs = start([TWO_BY_TWO, str(tmp_path / "two.npy")], devices=2, n=2, port=free_port(), script="-c")
-  procs += start([TWO_BY_TWO, str(tmp_path / "one.npy")], devices=4, script="-c")
-  for rc, _, err in finish(procs):
-    assert rc == 0, err[-3000:]
-  np.testing.assert_allclose(np.load(tmp_path / "two.npy"), np.load(tmp_path / "one.npy"),
-                             atol=1e-6, rtol=0)
 
 
 def test_half_given_settings_exit_2_naming_the_variable(tmp_path, data_dir, monkeypatch, capsys):
@@ -287,7 +264,7 @@ def test_half_given_settings_exit_2_naming_the_variable(tmp_path, data_dir, monk
 
 def test_a_peer_that_never_joins_ends_the_wait(tmp_path, data_dir):
   tic = time.time()
-  done = finish(start(["--data-dir", data_dir, "--workdir", str(tmp_path / "w")], devices=1, n=1,
+  done = finish(start(["--data-dir", data_dir, "--workdir", str(tmp_path / "w")], devices=1, n=1, script=AE,
                       **{"JAX_COORDINATOR_ADDRESS": f"localhost:{free_port()}",
                          "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "AEJAX_JOIN_TIMEOUT": "1"}),
                 timeout=60)
@@ -303,7 +280,7 @@ def test_a_peer_killed_hard_ends_the_others(tmp_path, data_dir):
   # the settings of `two_processes`, whose compiled programs it finds in the compilation cache
   workdir = str(tmp_path / "killed")
   procs = start(TINY + ["--epochs", str(LONG), "--data-dir", data_dir, "--workdir", workdir],
-                devices=1, n=2, port=free_port())
+                devices=2, n=2, port=free_port())
   wait_for_lines(workdir, 1, procs, fast=False)
   procs[1].kill()
   trained = metrics_lines(workdir)

@@ -87,7 +87,7 @@ def test_one_writer_two_runs_started_together_and_a_resume_in_the_12th_epoch(cap
   the other exits 2. While the one that trains is in its 12th epoch (held there
   by SIGSTOP), a --resume exits 2 naming its process id. The run then finishes
   with one metrics line per epoch."""
-  path, epochs = str(tmp_path / "run"), 60
+  path, epochs = str(tmp_path / "run"), 30
   argv = ["--workdir", path, "--data-dir", data_dir, "--epochs", str(epochs), "--checkpoint-every", "5",
           "--no-analysis", *TINY]
   procs = [popen("ae", *argv) for _ in range(2)]
@@ -192,15 +192,20 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
 
 # Records that survive damage: a fuzz over every file of a finished run. The records and the checkpoints are read by analyze.py and --resume, and each is
 # damaged alone; everything else (pictures, PDFs, report.html, TensorBoard files,
-# the lock) is written but never read, and is damaged together, one case per
-# operation.
+# the lock) is written but never read, and is damaged together: all deleted, or each
+# truncated or corrupted (the two in turn, as Orbax's files below; for a file that is
+# never read they are alike).
 RECORDS = {"config.json", "metrics.jsonl", "progress.npz", "summary.json"}
 TIMING = {"seconds", "samples_per_s", "provenance"}
 
 
 def damage(path, target, how):
-  """Damages file `target` (a path relative to the run, or a set of them) as `how` says."""
+  """Damages file `target` (a path relative to the run, or a set of them) as `how` says
+  (or, a dict, as it says for each file)."""
   for rel in sorted(target) if isinstance(target, (set, frozenset)) else [target]:
+    if isinstance(how, dict):
+      damage(path, rel, how[rel])
+      continue
     file = os.path.join(path, rel)
     if how == "delete":
       os.remove(file)
@@ -228,7 +233,10 @@ def cases(finished):
   assert RECORDS <= set(read), files
   hows = ("truncate", "corrupt", "delete")
   checkpoint_files = [f for f in read if f.startswith("checkpoints")]
-  for target in [frozenset(set(files) - set(read))] + [f for f in read if f not in checkpoint_files]:
+  unread = sorted(set(files) - set(read))
+  out.append((frozenset(unread), "delete"))
+  out.append((frozenset(unread), {f: hows[i % 2] for i, f in enumerate(unread)}))
+  for target in [f for f in read if f not in checkpoint_files]:
     out.extend((target, how) for how in hows)
     if target in ("config.json", "summary.json", "metrics.jsonl"):
       out.append((target, "foreign"))
@@ -274,20 +282,25 @@ def records_of(path):
 def test_damage_to_any_file_ends_in_the_right_result_or_one_line(capsys, tmp_path, data_dir):
   """Every file of a finished run truncated, corrupted or deleted in turn (the
   records also replaced by foreign JSON, metrics.jsonl also given a torn last
-  line; the checkpoints folder deleted or made a file): analyze.py, then
+  line; the checkpoints folder deleted or made a file; the files no reader reads
+  together: all deleted, or each truncated or corrupted): analyze.py, then
   --resume, each ends in the undamaged run's result (the same test figures,
   records and analysis) or in exit 2 with one line, every file as it was. For
   the files in checkpoints/, --resume alone: it restores the checkpoint through
   the same checkpoints.restore that analyze.py uses, and its test figures (of
-  the restored parameters) must be the undamaged run's to the last bit."""
+  the restored parameters) must be the undamaged run's to the last bit. The finished
+  run is analysed by analyze.py (as test_analysis checks, to the training run's figures),
+  whose programs every analysis here then shares."""
   finished = str(tmp_path / "finished")
-  assert call(capsys, "dae", ["--workdir", finished, *tiny_dae(data_dir)])[0] == 0
+  assert call(capsys, "dae", ["--workdir", finished, *tiny_dae(data_dir), "--no-analysis"])[0] == 0
+  assert call(capsys, "analyze", [finished])[0] == 0
   expected = {k: v for k, v in summary_of(finished).items() if k not in TIMING}
   expected_records = records_of(finished)
   all_cases = cases(finished) + [("checkpoints", "delete"), ("checkpoints", "file")]
   outcomes = {}
   for i, (target, how) in enumerate(all_cases):
-    case = f"{how} {'the unread files' if isinstance(target, frozenset) else target}"
+    shown = "truncate or corrupt" if isinstance(how, dict) else how
+    case = f"{shown} {'the unread files' if isinstance(target, frozenset) else target}"
     path = str(tmp_path / f"case{i}")
     shutil.copytree(finished, path)
     if target == "checkpoints":
