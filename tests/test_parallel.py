@@ -8,7 +8,7 @@ import textwrap
 from conftest import ROOT
 
 FOUR_DEVICES = {**os.environ, "PYTHONPATH": ROOT,
-                "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+                "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"}
 
 SAME_STEP = textwrap.dedent("""
     import chex, jax, numpy as np
