@@ -47,6 +47,15 @@ def pytest_unconfigure(config):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+  """One BLAS thread in every test process, as OPENBLAS_NUM_THREADS=1 above means to give
+  where a pytest plugin imported numpy before this file."""
+  import threadpoolctl  # pylint: disable=import-outside-toplevel
+  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    yield
+
+
 def write_idx(path, array, magic=None):
   """Writes `array` (uint8) as an IDX file; gzipped if the path ends in .gz."""
   array = np.asarray(array, np.uint8)

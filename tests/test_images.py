@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-import threadpoolctl
 from conftest import ROOT, photo_tiles, write_tiles_npz
 from test_data import Tiles, write_pngs
 from test_workdir import call, one_line_error
@@ -20,14 +19,6 @@ TINY = ["--batch-size", "16", "--widths", "16", "--eval-every", "0", "--checkpoi
 # A third of the 72 training tiles held out: 24 validation tiles, as many as the test
 # split's, so that one evaluation program of a model serves both splits.
 VALIDATION = ["--validation-fraction", "0.3333"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-  """One BLAS thread for this file's analyses (the PCA baseline's SVD), as conftest.py
-  means OPENBLAS_NUM_THREADS=1 to give where a pytest plugin imported numpy first."""
-  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-    yield
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import sys
 import jax
 import numpy as np
 import pytest
-import threadpoolctl
 from conftest import ROOT, fake_mnist
 from test_cli import expect_error
 
@@ -39,15 +38,6 @@ TINY = ["--widths", "16", "--batch-size", "32", "--epochs", "2", "--log-every", 
         "--lr-schedule", "cosine"]
 SWEPT = ["--noise", "0.1,0.5", "--seeds", "2"]
 NOT_FIGURES = {"noise", "lr", "weight_decay", "seed", "corruption"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-  """One BLAS thread for this file's analyses, as conftest.py means OPENBLAS_NUM_THREADS=1
-  to give (it comes too late where a pytest plugin imported numpy first): the PCA
-  baseline's SVD took 1.1 s of CPU with two threads against 0.05 s with one."""
-  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-    yield
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import os
 
 import hypothesis
 import pytest
-import threadpoolctl
 from conftest import fake_mnist
 from hypothesis import strategies as st
 from test_cli import expect_error, script
@@ -18,14 +17,6 @@ ZOO_MODELS = script("zoo").__globals__["MODELS"]
 # The variants whose runs differ from the AE's beyond the loss: the other variants train in
 # tests/test_train.py, and a whole zoo takes the time of six runs.
 IN_ZOO = ("vae", "sdae")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-  """One BLAS thread for this file's analyses (the PCA baselines' SVDs), as conftest.py
-  means OPENBLAS_NUM_THREADS=1 to give where a pytest plugin imported numpy first."""
-  with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-    yield
 
 
 @pytest.fixture(scope="module")
