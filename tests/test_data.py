@@ -10,7 +10,7 @@ import tensorflow_datasets as tfds
 from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_tiles_npz
 
 from aejax import data
-from aejax.data import mnist, tfds as tfds_source
+from aejax.data import dataset, mnist, tfds as tfds_source
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -160,6 +160,37 @@ class Codes(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self):   # pylint: disable=arguments-differ
     for i in range(4):
       yield i, {"code": np.zeros(3, np.float32)}
+
+
+class BinarizedDigits(tfds.core.GeneratorBasedBuilder):
+  """Binary digits as TFDS's binarized_mnist stores them: uint8 0/1 images, no labels."""
+  VERSION = tfds.core.Version("1.0.0")
+
+  def _info(self):
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        "image": tfds.features.Image(shape=(8, 8, 1))}))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    return {"train": self._generate_examples(0, 30), "test": self._generate_examples(30, 40)}
+
+  def _generate_examples(self, start, stop):   # pylint: disable=arguments-differ
+    for i in range(start, stop):
+      yield i, {"image": PIL.Image.fromarray((small_digits()[0][i] >= 128).astype(np.uint8))}
+
+
+def test_binary_images_stored_as_0_and_1_are_read_as_black_and_white(tmp_path):
+  """A TFDS dataset of 0/1 pixels (binarized_mnist's storage) reads as 0/255 images, the
+  same as binarising its grey source; grey images with a few pixels at 1 stay as they are."""
+  folder = str(tmp_path / "tfds")
+  BinarizedDigits(data_dir=folder, file_format="array_record").download_and_prepare()
+  ds = data.load("binarized_digits", data_dir=folder)
+  white = np.where(small_digits()[0][:40] >= 128, 255, 0)[..., None]
+  pairs = lambda x: sorted(image.tobytes() for image in x)
+  assert pairs(ds.train_images) == pairs(white[:30].astype(np.uint8)) and not ds.labelled
+  assert pairs(ds.test_images) == pairs(white[30:].astype(np.uint8))
+  grey = dataset.make("grey", (np.array([[[[1]], [[2]]]], np.uint8), None), (np.zeros((1, 2, 1, 1), np.uint8), None))
+  assert grey.train_images.max() == 2
 
 
 def test_a_tfds_dataset_by_name_with_split_strings_and_class_names(tmp_path):
