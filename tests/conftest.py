@@ -24,9 +24,9 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # optimisation makes slower than running them: the tests compile at level 0 (measured, the whole
 # suite side by side on 2 cores: 416 s against 484 s, CPU time 745 s against 883 s). Every
 # comparison in the suite is between programs of this one setting; users compile at the default.
-_O0 = "--xla_backend_optimization_level=0"
-if _O0 not in os.environ.get("XLA_FLAGS", ""):
-  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_O0}".strip()
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
+if TEST_XLA_FLAGS not in os.environ.get("XLA_FLAGS", ""):
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
 
 
 _CACHE = []

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, fake_mnist
+from conftest import ROOT, TEST_XLA_FLAGS, fake_mnist
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
 DAE = os.path.join(ROOT, "experiments", "dae.py")
@@ -41,9 +41,9 @@ def free_port():
 
 
 def env(devices, process=None, n=None, port=None, **extra):
+  # XLA's flags: the test session's alone (no device count of the environment's beside JAX_NUM_CPU_DEVICES)
   out = {**os.environ, "PYTHONPATH": ROOT, "JAX_NUM_CPU_DEVICES": str(devices),
-         "PYTHONUNBUFFERED": "1"}
-  out.pop("XLA_FLAGS", None)
+         "PYTHONUNBUFFERED": "1", "XLA_FLAGS": TEST_XLA_FLAGS}
   for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
     out.pop(name, None)
   if n is not None:

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 
 import jax
 import numpy as np
@@ -78,7 +79,7 @@ def _echo(raised):
 
 
 def _close_abandoned_reads():
-  """Closes the array reads a failed Orbax restore left suspended in its closed
+  """Closes the array reads a failed Orbax restore left suspended (or never started) in its closed
   event loop. Each would otherwise raise its read error when Python finalises it,
   at whatever later moment, as an "Exception ignored in" report of some 60 lines."""
   for thing in gc.get_objects():
@@ -112,8 +113,13 @@ def _stderr_held_back(settle_s=0.3):
         yield
       except Exception:
         time.sleep(settle_s)
-        gc.collect()
-        _close_abandoned_reads()
+        with warnings.catch_warnings():
+          # a read Orbax made but never started says, when finalised, that it was never awaited:
+          # each is closed before the collection finalises any
+          warnings.filterwarnings("ignore", f"coroutine '{_ORBAX_READ}' was never awaited", RuntimeWarning)
+          _close_abandoned_reads()
+          gc.collect()
+          _close_abandoned_reads()
         raise
       finally:
         log.disabled = disabled
