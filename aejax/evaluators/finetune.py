@@ -69,7 +69,7 @@ def finetune(state, images, labels, n_classes, key, *, epochs, lr=1e-3, batch_si
   together on `images` [N, H, W, C] (uint8 or pixels in [0, 1]) and integer `labels`
   [N] by Adam at `lr` for `epochs` passes in shuffled batches of `batch_size`
   (at most N). The same key gives the same result."""
-  d = train.encode(state, images[:1]).shape[-1]
+  d = jax.eval_shape(train.encode, state, images[:1]).shape[-1]   # traced, not compiled
   params = {"encoder": state.params,
             "head": {"kernel": jnp.zeros((d, n_classes), jnp.float32), "bias": jnp.zeros((n_classes,), jnp.float32)}}
   opt_state = _OPTIMIZER.init(params)
