@@ -21,12 +21,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # The suite's time is mostly XLA compiling the programs of tiny models, which XLA's backend
-# optimisation makes slower than running them: the tests compile at level 0 (measured, the whole
-# suite side by side on 2 cores: 416 s against 484 s, CPU time 745 s against 883 s). Every
-# comparison in the suite is between programs of this one setting; users compile at the default.
-TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
+# optimisation and its CPU fusion emitters make slower than running them: the tests compile at
+# level 0 without the fusion emitters (measured, the whole suite side by side on 2 cores: 416 s
+# against 484 s for level 0; then 314 s against 388 s for the emitters). Every comparison of runs
+# in the suite is between programs of this one setting; users compile at XLA's defaults.
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
 if TEST_XLA_FLAGS not in os.environ.get("XLA_FLAGS", ""):
   os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+# Two different programs agree to the last bit only if XLA emits their shared parts alike, which
+# depends on the code generator: a sweep's model and its single run, or an augmentation of zero
+# range and none, agree under users' fusion emitters but not without them. A test module marked
+# `users_codegen` compiles in its process with the fusion emitters on, as users' runs do.
+USERS_CODEGEN = {"xla_cpu_use_fusion_emitters": True}
+
+
+# The two test processes take whole files (--dist loadfile) as each finishes one. The files that
+# take longest start first, so that neither process is left with a long one at the end while
+# the other waits (measured on 2 cores, seconds of each file: 80, 60, 59, 58, 40, 36, 26, 21);
+# the other files follow in their own order. pyproject.toml's --no-loadscope-reorder keeps this
+# order (pytest-xdist's own puts files with many tests first).
+LONGEST_FIRST = ("test_sweep.py", "test_workdir.py", "test_multiprocess.py", "test_faults.py",
+                 "test_reproduce.py", "test_images.py", "test_variants.py", "test_analysis.py")
+
+
+def pytest_collection_modifyitems(items):
+  rank = lambda item: (LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST
+                       else len(LONGEST_FIRST))
+  items.sort(key=rank)   # stable: the order within a file, and of the other files, is kept
 
 
 _CACHE = []
@@ -54,6 +75,32 @@ def one_blas_thread():
   import threadpoolctl  # pylint: disable=import-outside-toplevel
   with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
     yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def users_codegen(request):
+  """In a module marked `users_codegen`, every compilation of this process (its fixtures' too)
+  is given USERS_CODEGEN, JAX's per-compilation options (those of `jax.jit(compiler_options=)`),
+  over the session's XLA_FLAGS. The compiled programs held in memory are dropped before and after,
+  so that none crosses from one setting to the other; the compilation cache keys each by its
+  options."""
+  if request.node.get_closest_marker("users_codegen") is None:
+    yield
+    return
+  import jax  # pylint: disable=import-outside-toplevel
+  from jax._src import compiler  # pylint: disable=import-outside-toplevel
+  session = compiler.get_compile_options
+
+  def users(*args, env_options_overrides=None, **kwargs):
+    return session(*args, env_options_overrides={**USERS_CODEGEN, **(env_options_overrides or {})},
+                   **kwargs)
+  jax.clear_caches()
+  compiler.get_compile_options = users
+  try:
+    yield
+  finally:
+    compiler.get_compile_options = session
+    jax.clear_caches()
 
 
 def write_idx(path, array, magic=None):

@@ -30,6 +30,10 @@ import sweep as sweep_script  # pylint: disable=wrong-import-position
 from aejax.config import flag  # pylint: disable=wrong-import-position
 from aejax.run import analysis, experiment, sweep  # pylint: disable=wrong-import-position
 
+# A sweep's rows are compared with their single runs to the last bit: at users' code generator
+# (tests/conftest.py).
+pytestmark = pytest.mark.users_codegen
+
 # On a cosine schedule: the sweep must schedule per model as single runs do (and draw per model:
 # the DAEs' noise, the contractive sweep's augmentation). Widths and batch size as the tiny runs of
 # tests/test_workdir.py and tests/test_variants.py, on the same fake data: their single runs and
