@@ -1,17 +1,20 @@
 """Re-run the analysis of a trained run from its newest checkpoint, without training.
 
   python experiments/analyze.py runs/ae-20261127-120000
+  python experiments/analyze.py --no-pictures runs/ae-20261127-120000   # the figures alone
 
 Rewrites the metrics in WORKDIR/summary.json (the training figures are
 recomputed from metrics.jsonl; the provenance stays), the pictures and
-report.html. For an unchanged run the metrics equal the training run's. It
+report.html. For an unchanged run the metrics equal the training run's. With
+--no-pictures the pictures, report.html and TensorBoard's images are not drawn
+(those already in WORKDIR, if any, stay as an earlier analysis drew them). It
 holds the workdir's lock while it works: not beside a run in the same folder.
 """
 from aejax.report import pictures
 from aejax.run import cli, experiment, workdir as workdir_lib
 
 
-def analyze(workdir):
+def analyze(workdir, draw=True):
   experiment.read_config(workdir)   # no lock file in a folder that holds no run
   records = workdir_lib.Records(workdir)
   with records.lock():
@@ -29,16 +32,23 @@ def analyze(workdir):
     print(f"analysing the checkpoint of epoch {epoch}", flush=True)
     summary.update(experiment.training_summary(dataset, history))
     summary.update(experiment.analyse(workdir, cfg, dataset, state, eval_key, history,
-                                      provenance_record=summary.get("provenance")))
+                                      provenance_record=summary.get("provenance"), draw=draw))
     records.write_summary(summary)
-  print(experiment.headline(cfg, summary, workdir), flush=True)
+  print(experiment.headline(cfg, summary, workdir, drawn=draw), flush=True)
   return summary
 
 
 def main(argv=None):
   parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("workdir", help="folder of a training run")
-  return cli.run_guarded(lambda: analyze(parser.parse_args(argv).workdir))
+  parser.add_argument("--no-pictures", action="store_true",
+                      help="compute the figures of summary.json without drawing the pictures, "
+                           "report.html and TensorBoard's images")
+
+  def parsed():
+    args = parser.parse_args(argv)
+    return analyze(args.workdir, draw=not args.no_pictures)
+  return cli.run_guarded(parsed)
 
 
 if __name__ == "__main__":

@@ -311,12 +311,13 @@ def test_damage_to_any_file_ends_in_the_right_result_or_one_line(capsys, tmp_pat
     else:
       damage(path, target, how)
     steps = [("dae", ["--workdir", path, "--resume", "--no-analysis"])]
-    if not str(target).startswith("checkpoints"):
-      steps.insert(0, ("analyze", [path]))
+    if not str(target).startswith("checkpoints"):   # pictures drawn again only where they were damaged
+      steps.insert(0, ("analyze", [path] if isinstance(target, frozenset) else ["--no-pictures", path]))
     for name, argv_ in steps:
       before = listing(path)
       before.pop(workdir.LOCK_FILE, None)
-      code, _, err = call(capsys, name, argv_)
+      drawn = os.stat(os.path.join(path, "report.html")).st_mtime_ns if "--no-pictures" in argv_ else None
+      code, out, err = call(capsys, name, argv_)
       outcomes[(case, name)] = code
       assert code in expected_codes(target, how, name), (case, name, code, err[-1000:])
       if code != 0:   # the one line names the damaged file (of a checkpoint: its folder)
@@ -331,6 +332,9 @@ def test_damage_to_any_file_ends_in_the_right_result_or_one_line(capsys, tmp_pat
         assert {"test_mse", "denoised_mse", "noisy_input_mse", "final_train_loss"} <= set(summary)
         if name == "analyze":
           assert set(expected) - set(summary) <= {"devices"}, case
+        if drawn is not None:   # --no-pictures: the figures, and the pictures left as they were
+          assert os.stat(os.path.join(path, "report.html")).st_mtime_ns == drawn, case
+          assert out.strip().endswith(f"pictures and report not drawn: python experiments/analyze.py {path}")
         else:
           assert records_of(path) == expected_records, case
   codes = list(outcomes.values())

@@ -18,9 +18,10 @@ def summary_metrics(config, dataset, state, eval_key, test=None, shared=None, ch
   return evaluators.measure(subject, cheap_only=cheap_only), subject
 
 
-def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None):
-  """Writes the pictures and report.html into `workdir`; returns the figures for
-  summary.json. Deterministic in (config, dataset, state, eval_key).
+def analyze(workdir, config, dataset, state, eval_key, history, test=None, provenance=None,
+            draw=True):
+  """Writes the pictures and report.html into `workdir` (unless `draw` is False); returns
+  the figures for summary.json. Deterministic in (config, dataset, state, eval_key).
 
   test: `train.evaluate(state, test_images, eval_key)` if the caller has it
   already (the final epoch's evaluation), else computed here. provenance: the
@@ -28,6 +29,7 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   out, subject = summary_metrics(config, dataset, state, eval_key, test)
   if variants.pretrains(config):
     out.update(stacked.read_records(workdir))
-  pictures.draw(workdir, config, dataset, state, eval_key, subject.test_pixels, subject.test_codes,
-                history, out, provenance)
+  if draw:
+    pictures.draw(workdir, config, dataset, state, eval_key, subject.test_pixels, subject.test_codes,
+                  history, out, provenance)
   return out

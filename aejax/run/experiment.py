@@ -496,28 +496,32 @@ def training_summary(dataset, history):
   }
 
 
-def analyse(workdir, config, dataset, state, eval_key, history, test=None, provenance_record=None):
+def analyse(workdir, config, dataset, state, eval_key, history, test=None, provenance_record=None,
+            draw=True):
   """analysis.analyze, saying what it does and how long it took."""
   what = ("codes, kNN, linear probe, trustworthiness, continuity, PCA" +
           (", denoising table" if variants.denoising(config) else "") +
           (f", {config.finetune_epochs} epochs of supervised fine-tuning"
-           if getattr(config, "finetune_epochs", 0) else "") + ", pictures, report")
+           if getattr(config, "finetune_epochs", 0) else "") + (", pictures, report" if draw else ""))
   print(f"analysis: {what}", flush=True)
   tic = time.perf_counter()
   out = analysis.analyze(workdir, config, dataset, state, eval_key, history, test=test,
-                         provenance=provenance_record)
+                         provenance=provenance_record, draw=draw)
   print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
   return out
 
 
-def headline(config, summary, workdir):
+def headline(config, summary, workdir, drawn=True):
   """The last line a run or an analysis prints: the variant's figures
-  (aejax.variants.headline), PCA's beside them, and where the report is."""
+  (aejax.variants.headline), PCA's beside them, and where the report is (`drawn`
+  False: that the pictures and report were not drawn)."""
   text = f"{variants.display_name(config)}: {variants.headline(config, summary)}"
   if "pca_test_mse" not in summary:
     return text + f"; no analysis: python experiments/analyze.py {workdir}"
-  return (text + f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}; "
-          f"report: {os.path.join(workdir, 'report.html')}")
+  text += f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}; "
+  if not drawn:
+    return text + f"pictures and report not drawn: python experiments/analyze.py {workdir}"
+  return text + f"report: {os.path.join(workdir, 'report.html')}"
 
 
 def finish(run):
