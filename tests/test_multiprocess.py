@@ -48,7 +48,7 @@ def env(devices, process=None, n=None, port=None, **extra):
     out.pop(name, None)
   if n is not None:
     out.update(JAX_COORDINATOR_ADDRESS=f"localhost:{port}", JAX_NUM_PROCESSES=str(n),
-               JAX_PROCESS_ID=str(process), AEJAX_JOIN_TIMEOUT="60")
+               JAX_PROCESS_ID=str(process), AEJAX_JOIN_TIMEOUT="60", AEJAX_PEER_TIMEOUT="10")
   return {**out, **extra}
 
 
@@ -288,4 +288,27 @@ def test_a_peer_killed_hard_ends_the_others(tmp_path, data_dir):
   rc, _, err = finish(procs[:1], timeout=60)[0]
   assert rc == 5, err[-3000:]
   assert 1 <= trained < LONG   # killed while training
-  assert "a process of this run failed" in err.strip().splitlines()[-1]
+  # at once where its collective fails (an all-gather), after the peer timeout where it waits (an all-reduce)
+  last = err.strip().splitlines()[-1]
+  assert ("a process of this run failed" in last or
+          "process 1 of this run has not been heard from for 10 s" in last), err[-3000:]
+  assert "Traceback" not in err and "Check failure" not in err
+
+
+def test_a_frozen_peer_ends_the_others(tmp_path, data_dir):
+  """A peer that stops without closing its connections (SIGSTOP: frozen, or cut off) leaves the
+  collectives waiting; the peer watch ends process 0 with one line, before JAX's heartbeat check
+  (at 3 x the peer timeout) would abort it with a C++ stack."""
+  workdir = str(tmp_path / "frozen")
+  procs = start(TINY + ["--epochs", str(LONG), "--data-dir", data_dir, "--workdir", workdir],
+                devices=2, n=2, port=free_port(), AEJAX_PEER_TIMEOUT="3")
+  wait_for_lines(workdir, 1, procs, fast=False)
+  procs[1].send_signal(signal.SIGSTOP)
+  tic = time.time()
+  rc, _, err = finish(procs[:1], timeout=60)[0]
+  assert rc == 5, err[-3000:]
+  assert 2 <= time.time() - tic < 9      # after the peer timeout (from its last tick), before JAX's limit
+  assert err.strip().splitlines()[-1].endswith(
+      "peererror: process 1 of this run has not been heard from for 3 s (killed, frozen or cut off); "
+      "the newest checkpoint holds the last finished state"), err[-3000:]
+  assert "Traceback" not in err and "Check failure" not in err

@@ -91,3 +91,58 @@ def test_watching_peers_ends_a_multiprocess_run_on_any_error_but_a_run_error(mon
     with parallel.watching_peers():
       raise ValueError("a bug")
   assert len(ended) == 1
+
+
+class FakeStore:
+  """The distributed runtime's key-value store, as `PeerWatch` uses it; `down` makes it fail."""
+
+  def __init__(self):
+    self.values, self.down = {}, False
+
+  def key_value_set(self, key, value, allow_overwrite=False):
+    if self.down:
+      raise RuntimeError("UNAVAILABLE: failed to connect")
+    assert allow_overwrite
+    self.values[key] = value
+
+  def key_value_dir_get(self, prefix):
+    if self.down:
+      raise RuntimeError("UNAVAILABLE: failed to connect")
+    return [(k, v) for k, v in self.values.items() if k.startswith(prefix)]
+
+
+def test_peer_watch_blames_a_silent_peer_not_a_held_self_nor_one_that_left():
+  from aejax import errors
+  from aejax.run import parallel
+
+  store = FakeStore()
+  # process 0 of three, each round 1 s apart: process 1 ticks throughout, process 2 stops after round 3
+  watch, peer = parallel.PeerWatch(store, 0, 3, timeout=5), {1: 0, 2: 0}
+  def round_at(now, tick=(1, 2)):
+    for p in tick:
+      peer[p] += 1
+      store.values[f"{watch.prefix}{p}"] = str(peer[p])
+    return watch.check(now)
+  start = watch.contact[0]
+  assert all(round_at(start + t) is None for t in range(1, 4))
+  assert all(round_at(start + t, tick=(1,)) is None for t in range(4, 8))   # 2 silent for 4 s
+  lost = round_at(start + 8, tick=(1,))     # and for 5 s
+  assert isinstance(lost, errors.PeerError) and lost.exit_status == 5
+  assert str(lost).startswith("process 2 of this run has not been heard from for 5 s")
+  assert store.values[watch.key] == "8"     # this process ticked every round
+
+  # this process held for 60 s (SIGSTOP): one round of its own is no silence of the peers
+  watch = parallel.PeerWatch(store, 0, 3, timeout=5, generation=1)
+  start = watch.contact[0]
+  assert round_at(start + 1) is None
+  assert round_at(start + 61, tick=()) is None
+  assert round_at(start + 62) is None
+  # a peer that left on purpose is not expected again
+  store.values[f"{watch.prefix}2"] = "done"
+  assert all(round_at(start + t, tick=(1,)) is None for t in range(63, 80))
+  # a store that does not answer for the timeout: the coordinator is gone
+  store.down = True
+  assert all(watch.check(start + t) is None for t in range(80, 84))
+  lost = watch.check(start + 84)
+  assert str(lost).startswith("the run's coordinator (process 0) has not answered for 5 s (RuntimeError: "
+                              "UNAVAILABLE"), lost

@@ -7,12 +7,15 @@ distributed runtime: each process runs the same program over all the devices of
 all processes (multi-controller SPMD). `initialize_distributed` joins them.
 """
 import contextlib
+import itertools
 import os
 import threading
+import time
 import traceback
 
 import jax
 import numpy as np
+from jax._src import distributed as jax_distributed  # its client, as Orbax reaches it
 from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding, PartitionSpec as P
 
@@ -21,7 +24,8 @@ from aejax.errors import PeerError, RunError, UserError, abandon
 DISTRIBUTED_ENV = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
 JOIN_TIMEOUT_ENV = "AEJAX_JOIN_TIMEOUT"
 JOIN_TIMEOUT_S = 120     # how long process 0 waits for every peer to join, and they for it
-HEARTBEAT_TIMEOUT_S = 30  # a silent peer is declared dead after this long
+PEER_TIMEOUT_ENV = "AEJAX_PEER_TIMEOUT"
+PEER_TIMEOUT_S = 30      # a peer not heard from for this long ends the run (`PeerWatch`)
 
 
 def _cluster_detected():
@@ -52,6 +56,13 @@ def join_timeout():
   return JOIN_TIMEOUT_S
 
 
+def peer_timeout():
+  """Seconds after which a peer not heard from ends the run: AEJAX_PEER_TIMEOUT, else PEER_TIMEOUT_S."""
+  if os.environ.get(PEER_TIMEOUT_ENV):
+    return _env_int(PEER_TIMEOUT_ENV, 1)
+  return PEER_TIMEOUT_S
+
+
 def distributed_settings():
   """The keyword arguments of `jax.distributed.initialize` the environment asks
   for, or None for a single process. Either all three of DISTRIBUTED_ENV are
@@ -62,8 +73,10 @@ def distributed_settings():
     missing = [name for name in DISTRIBUTED_ENV if name not in given]
     raise UserError(f"{', '.join(given)} set but not {', '.join(missing)}: a run of several "
                     f"processes needs all of {', '.join(DISTRIBUTED_ENV)}")
+  # JAX's own heartbeat check aborts the process (a C++ stack, exit 134): a backstop well behind
+  # `PeerWatch`, which ends it with one line.
   timeouts = {"initialization_timeout": join_timeout(),
-              "heartbeat_timeout_seconds": HEARTBEAT_TIMEOUT_S}
+              "heartbeat_timeout_seconds": 3 * peer_timeout()}
   if given:
     n = _env_int("JAX_NUM_PROCESSES", 1)
     pid = _env_int("JAX_PROCESS_ID", 0)
@@ -156,19 +169,99 @@ def together(what):
     raise UserError(f"another process of this run could not {what}; see the message of process 0")
 
 
+class PeerWatch:
+  """Notices a peer that is gone while this process waits for it. A collective
+  with a dead peer can wait without end (Gloo's all-reduce on CPU does; its
+  all-gather fails at once), until JAX's heartbeat check aborts the process with
+  a C++ stack. So a thread ticks a counter of this process in the distributed
+  runtime's key-value store every `period` s and reads every peer's: a peer whose
+  counter stands still for `timeout` s (killed, frozen, cut off), or a store that
+  does not answer for as long, ends this process through `lost` (errors.abandon:
+  one line, exit 5). A silence counts only over as many of this thread's own
+  rounds, so that a process that was itself held (SIGSTOP) does not blame its
+  peers. `close()` marks this process done, and the peers stop expecting it."""
+
+  def __init__(self, client, process, processes, timeout, period=1.0, lost=None, generation=0):
+    self.client, self.timeout, self.period = client, timeout, period
+    self.lost = lost or abandon
+    self.prefix = f"aejax/alive/{generation}/"
+    self.key = f"{self.prefix}{process}"
+    self.rounds = 0
+    # per peer: (its last value, when it changed, this thread's round then)
+    self.heard = {p: (None, time.monotonic(), 0) for p in range(processes) if p != process}
+    self.contact = (time.monotonic(), 0)
+    self._stop = threading.Event()
+    self._thread = threading.Thread(target=self._watch, daemon=True, name="aejax-peer-watch")
+
+  def _silent_for(self, since, now):
+    moment, at_round = since
+    return now - moment >= self.timeout and (self.rounds - at_round) * self.period >= self.timeout
+
+  def check(self, now):
+    """One round: this process's tick, the peers' read; a PeerError if one is lost, else None."""
+    self.rounds += 1
+    try:
+      self.client.key_value_set(self.key, str(self.rounds), allow_overwrite=True)
+      values = dict(self.client.key_value_dir_get(self.prefix))
+    except Exception as e:  # pylint: disable=broad-except  (an unreachable store, of any kind)
+      if self._silent_for(self.contact, now):
+        return PeerError(f"the run's coordinator (process 0) has not answered for {self.timeout} s "
+                         f"({type(e).__name__}: {first_line(e)}); the newest checkpoint holds the "
+                         "last finished state")
+      return None
+    self.contact = (now, self.rounds)
+    for peer, (last, moment, at_round) in list(self.heard.items()):
+      value = values.get(f"{self.prefix}{peer}")
+      if value == "done":
+        del self.heard[peer]
+      elif value != last:
+        self.heard[peer] = (value, now, self.rounds)
+      elif self._silent_for((moment, at_round), now):
+        return PeerError(f"process {peer} of this run has not been heard from for {self.timeout} s "
+                         "(killed, frozen or cut off); the newest checkpoint holds the last finished state")
+    return None
+
+  def _watch(self):
+    while not self._stop.wait(self.period):
+      error = self.check(time.monotonic())
+      if error is not None:
+        self.lost(error)
+        return
+
+  def start(self):
+    self._thread.start()
+    return self
+
+  def close(self):
+    """Stops watching and tells the peers this process left on purpose."""
+    self._stop.set()
+    self._thread.join()
+    try:
+      self.client.key_value_set(self.key, "done", allow_overwrite=True)
+    except Exception:  # pylint: disable=broad-except  (the peers then find it silent: the same end)
+      pass
+
+
+_WATCHES = itertools.count()   # the runs of this process, in order: the same on every process
+
+
 @contextlib.contextmanager
 def watching_peers():
-  """In a run of several processes, a collective that fails because a peer is
-  gone ends this process at once with one line and exit status 5 (errors.abandon),
-  instead of waiting for the runtime's shutdown, which would hang or abort. So
-  does any other exception but a RunError (which every process raises alike):
-  a peer's death can surface as another error (a checkpoint's barrier, raised
-  again while the run's files are closed), and the orderly shutdown after it
-  would wait for the dead peer until the runtime aborts the process. Its
-  traceback is printed first unless it is the failed collective itself."""
+  """In a run of several processes, a peer that is gone ends this process with
+  one line and exit status 5 (errors.abandon), instead of a wait that would hang
+  or abort: a `PeerWatch` runs through the block, and a collective that fails
+  because a peer is gone ends it at once. So does any other exception but a
+  RunError (which every process raises alike): a peer's death can surface as
+  another error (a checkpoint's barrier, raised again while the run's files are
+  closed), and the orderly shutdown after it would wait for the dead peer until
+  the runtime aborts the process. Its traceback is printed first unless it is
+  the failed collective itself."""
   if jax.process_count() == 1:
     yield
     return
+  client = jax_distributed.global_state.client
+  watch = client and PeerWatch(client, jax.process_index(), jax.process_count(), peer_timeout(),
+                               generation=next(_WATCHES)).start()
   try:
     yield
   except RunError:
@@ -177,6 +270,9 @@ def watching_peers():
     if not isinstance(e, jax.errors.JaxRuntimeError):
       traceback.print_exc()
     abandon(peer_failure(e))
+  finally:
+    if watch:
+      watch.close()
 
 
 def local(tree):
