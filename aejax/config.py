@@ -128,6 +128,9 @@ class AEConfig(DataConfig):
   resume: bool = option(False, "continue from the newest checkpoint in --workdir")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier run, deleting it")
   no_analysis: bool = option(False, "train only; experiments/analyze.py WORKDIR analyses the run later")
+  no_pictures: bool = option(False, "analyse, but draw no pictures, report.html or TensorBoard images "
+                             "(the figures of summary.json alone); experiments/analyze.py WORKDIR "
+                             "draws them later")
   augmentation: str = option("none", "random transformation of each training image, drawn at every "
                              "step, input and target alike (affine: a left-right mirror, then "
                              "rotation, shift and scaling within the ranges below); evaluation sees "
@@ -153,7 +156,7 @@ class AEConfig(DataConfig):
                  ("binarize",))
   # Fields that may differ between a run and its resumption.
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
-               "log_every", "resume", "overwrite", "no_analysis", "devices")
+               "log_every", "resume", "overwrite", "no_analysis", "no_pictures", "devices")
 
   @property
   def hidden_widths(self):
@@ -362,6 +365,8 @@ class ZooConfig(DataConfig):
   nll_samples: int = option(1000, "importance samples k of the VAE's test negative log-likelihood "
                             "(Burda et al. 2016; 0: not estimated)")
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier zoo, deleting it")
+  no_pictures: bool = option(False, "analyse every model without drawing its pictures and report "
+                             "(experiments/analyze.py on a model's folder draws them later)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -462,6 +467,8 @@ class SweepConfig(VariantConfig):
                               "divide the number of models); the rest split the batch")
   nll_samples: int = option(1000, "with --variant vae and --loss bce: importance samples k of each "
                             "model's test negative log-likelihood (Burda et al. 2016; 0: not estimated)")
+  no_pictures: bool = option(False, "draw no plots: sweep.html holds the table alone, sweep.csv and "
+                             "sweep.json every figure")
 
   ADDED_LATER = (*VariantConfig.ADDED_LATER[:2],
                  ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"),

@@ -155,7 +155,8 @@ def run(zoo):
     if noisy is None:   # the same draw for every model: the same seed gives the same eval key
       noisy = np.asarray(corruptions.CORRUPTIONS[DENOISING[0]](eval_key, jnp.asarray(clean), DENOISING[1]))
     rows.append(model_row(name, summary, state, clean, noisy, seconds))
-    links[name] = os.path.join(os.path.basename(run_dir), "report.html")
+    if not zoo.no_pictures:
+      links[name] = os.path.join(os.path.basename(run_dir), "report.html")
   rows.insert(0, pca_row(summary, dataset, zoo.latent_dim, clean, noisy))
   experiment.write_json(os.path.join(workdir, "zoo.json"),
                         {"rows": rows, "settings": dataclasses.asdict(zoo), "data_source": dataset.source})

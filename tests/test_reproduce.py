@@ -32,7 +32,8 @@ def printed(out, what):
 def test_hinton_and_salakhutdinovs_autoencoder_against_pca_in_squared_error_per_image(
     mnist_dir, tmp_path, capsys):
   script = reproduction("hinton2006")
-  summary = script.main(["--data-dir", mnist_dir, "--workdir", str(tmp_path / "run"), "--epochs", "3"])
+  summary = script.main(["--data-dir", mnist_dir, "--workdir", str(tmp_path / "run"), "--epochs", "3",
+                         "--no-pictures"])
   out = capsys.readouterr().out
   assert summary["epochs"] == 3 and summary["pca_test_mse"] > 0
   ae, pca = summary["test_mse"] * 784, summary["pca_test_mse"] * 784
@@ -40,6 +41,9 @@ def test_hinton_and_salakhutdinovs_autoencoder_against_pca_in_squared_error_per_
   assert printed(out, "PCA with 30 components, test squared error per image") == (13.87, float(f"{pca:.5g}"))
   assert printed(out, "as a fraction of PCA's")[1] == float(f"{ae / pca:.5g}")
   assert "aejax measured on: idx:" in out and "256 training and 64 test images, 3 epochs" in out
+  # --no-pictures: analysed, not drawn, and the run says how to draw it
+  assert f"pictures and report not drawn: python experiments/analyze.py {tmp_path / 'run'}" in out
+  assert not os.path.exists(tmp_path / "run" / "report.html")
 
 
 def test_the_flax_examples_vae_on_binarised_digits_against_its_negative_elbo(mnist_dir, tmp_path, capsys):
@@ -56,6 +60,7 @@ def test_the_flax_examples_vae_on_binarised_digits_against_its_negative_elbo(mni
   assert printed(out, "after 10 epochs") == (104.0, float(f"{summary['test_negative_elbo']:.5g}"))
   assert f"aejax's test NLL: {summary['test_nll']:.2f} nats per image (importance-weighted, k = 16)" in out
   assert 0 < summary["test_nll"] <= summary["test_negative_elbo"] and summary["nll_samples"] == 16
+  assert os.path.getsize(os.path.join(workdir, "prior_samples.png")) > 1000   # the VAE's own picture
   assert summary["test_nll_bits_per_dim"] == summary["test_nll"] / (784 * math.log(2))
   saved = json.load(open(os.path.join(workdir, "config.json")))
   assert (saved["binarize"], saved["widths"], saved["latent_dim"]) == ("dynamic", "500", 20)
@@ -73,7 +78,8 @@ def test_vincents_stacked_denoising_autoencoder_against_plain_autoencoders_fine_
   (sdae), each fine-tuned with a softmax head; the paper's test errors beside
   the runs', in %, and their ratio."""
   script, workdir = reproduction("vincent2010"), tmp_path / "runs"
-  tiny = ["--widths", "16", "--latent-dim", "16", "--pretrain-epochs", "1", "--finetune-epochs", "3"]
+  tiny = ["--widths", "16", "--latent-dim", "16", "--pretrain-epochs", "1", "--finetune-epochs", "3",
+          "--no-pictures"]
   summaries = script.main(["--data-dir", mnist_dir, f"--workdir={workdir}", *tiny])
   out = capsys.readouterr().out
   sae, sdae = summaries["sae"], summaries["sdae"]

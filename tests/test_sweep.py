@@ -8,6 +8,7 @@ first reuse its programs and cost a fraction of a second; the augmentation, a st
 part of a model's programs, is on one sweep only (the contractive one)."""
 import contextlib
 import csv
+import glob
 import io
 import itertools
 import json
@@ -142,7 +143,8 @@ def test_any_traced_setting_of_a_variant_sweeps_as_its_single_runs(variant, axes
   workdir = str(tmp_path / "sweep")
   swept_flags = [x for name, values in axes.items() for x in (f"--{flag(name)}", values)]
   result = sweep_script.main(["--variant", variant, *swept_flags, *flags, *TINY, "--data-dir", data_dir,
-                              "--workdir", workdir])
+                              "--workdir", workdir, "--no-pictures"])
+  assert os.path.isfile(os.path.join(workdir, "sweep.html")) and not glob.glob(os.path.join(workdir, "*.p*"))
   assert result["variant"] == variant and all(len(result["axes"][a]) == 2 for a in axes)
   assert [tuple(r[a] for a in result["axes"]) for r in result["rows"]] == list(   # the last axis fastest
       itertools.product(*result["axes"].values()))

@@ -174,7 +174,8 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
       json.dump({k: v for k, v in saved.items() if k not in missing}, f)
     code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
     assert one_line_error(code, err, "config.json: not a config this version can read"), (missing, err)
-  for missing in (third, second + third, first + second + third):
+  # A flag of one invocation (workdir.ACTIONS) that did not exist then reads as not given.
+  for missing in (third, second + third, first + second + third, ("no_pictures", *third)):
     with open(os.path.join(path, "config.json"), "w") as f:
       json.dump({k: v for k, v in saved.items() if k not in missing}, f)
     code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
@@ -182,7 +183,7 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
     with open(os.path.join(path, "config.json")) as f:
       resumed = json.load(f)
     assert resumed["augmentation"] == "none" and resumed["image_shape"] == "28x28x1", missing
-    assert resumed["binarize"] == "none", missing
+    assert resumed["binarize"] == "none" and resumed["no_pictures"] is False, missing
   held = workdir.lock(path)
   for name, argv in (("analyze", [path]), ("dae", ["--workdir", path, "--resume"])):
     code, _, err = call(capsys, name, argv)

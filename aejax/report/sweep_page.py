@@ -149,12 +149,14 @@ Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FI
     f.write(page)
 
 
-def write(workdir, config, result):
+def write(workdir, config, result, draw=True):
   """sweep.csv, sweep_<figure>.png for each headline figure, sweep.png (all of
-  them side by side), sweep.html (sweep.json is the run's: aejax.run.sweep)."""
+  them side by side), sweep.html (sweep.json is the run's: aejax.run.sweep);
+  without the pictures unless `draw`."""
   write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
-  figures = measured(result)
-  plot(os.path.join(workdir, "sweep.png"), result, figures)
+  figures = measured(result) if draw else []
+  if figures:
+    plot(os.path.join(workdir, "sweep.png"), result, figures)
   pictures = []
   for figure in figures:
     pictures.append(f"sweep_{figure}.png")

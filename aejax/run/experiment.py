@@ -544,10 +544,10 @@ def finish(run):
       summary = {**run.records.read_summary(damaged={}), **summary}
   else:
     summary.update(analyse(run.workdir, config, run.dataset, parallel.local(run.state),
-                           run.eval_key, run.history, test, record))
+                           run.eval_key, run.history, test, record, draw=not config.no_pictures))
   run.records.write_summary(summary)
   if run.records.writer:
-    print(headline(config, summary, run.workdir), flush=True)
+    print(headline(config, summary, run.workdir, drawn=not config.no_pictures), flush=True)
   else:
     print(f"process {jax.process_index()}: trained; process 0 writes the summary", flush=True)
   return summary

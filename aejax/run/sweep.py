@@ -170,7 +170,7 @@ def rows(run):
 def finish(run):
   """Analyses every model (no pictures), writes summary.json (the training
   figures of all models together and provenance), sweep.json, sweep.csv, the
-  plots and sweep.html; returns the sweep.json object."""
+  plots (unless --no-pictures) and sweep.html; returns the sweep.json object."""
   config = run.config
   tic = time.perf_counter()
   if not config.no_analysis:
@@ -193,7 +193,7 @@ def finish(run):
             "data_source": summary["data_source"]}
   if run.records.writer:
     write_json(os.path.join(run.workdir, sweep_page.SWEEP_FILE), result)
-    sweep_page.write(run.workdir, config, result)
+    sweep_page.write(run.workdir, config, result, draw=not config.no_pictures)
   print(sweep_page.headline(result, run.workdir), flush=True)
   return result
 

@@ -28,7 +28,9 @@ METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 # The config class of each experiment a workdir can hold, by config.json's "experiment".
 CONFIGS = {**{script: v.config for script, v in variants.VARIANTS.items()}, "sweep": config_lib.SweepConfig}
-ACTIONS = ("resume", "overwrite", "no_analysis")  # flags of one invocation, recorded as False
+# Flags of one invocation: recorded as False, and False where a config.json written before one
+# existed lacks it.
+ACTIONS = ("resume", "overwrite", "no_analysis", "no_pictures")
 
 
 class WorkdirError(UserError):
@@ -115,6 +117,7 @@ def read_config(workdir, missing="not a run folder"):
   cls = CONFIGS[name]
   fields = {f.name: f for f in dataclasses.fields(cls)}
   groups = cls.ADDED_LATER
+  saved.update({action: False for action in ACTIONS if action in fields and action not in saved})
   missing = set(fields) - set(saved)
   if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
     base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
