@@ -24,7 +24,7 @@ METRICS = [  # (summary key, column, unit): the columns the evaluators declare, 
     *((c.key, c.short, c.unit) for c in evaluators.columns()),
     ("samples_per_s", "samples/s", "training throughput, median over epochs"),
 ]
-BOOKKEEPING = ("workdir", "resume", "overwrite")  # settings that never change a result
+BOOKKEEPING = ("workdir", *experiment.ACTIONS)  # settings that never change a result
 
 
 def _read_json(path, what):
