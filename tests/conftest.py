@@ -1,3 +1,4 @@
+import contextlib
 import gzip
 import importlib.util
 import os
@@ -77,16 +78,12 @@ def one_blas_thread():
     yield
 
 
-@pytest.fixture(scope="module", autouse=True)
-def users_codegen(request):
-  """In a module marked `users_codegen`, every compilation of this process (its fixtures' too)
-  is given USERS_CODEGEN, JAX's per-compilation options (those of `jax.jit(compiler_options=)`),
-  over the session's XLA_FLAGS. The compiled programs held in memory are dropped before and after,
-  so that none crosses from one setting to the other; the compilation cache keys each by its
-  options."""
-  if request.node.get_closest_marker("users_codegen") is None:
-    yield
-    return
+@contextlib.contextmanager
+def _users_codegen():
+  """Every compilation of this process is given USERS_CODEGEN, JAX's per-compilation options
+  (those of `jax.jit(compiler_options=)`), over the session's XLA_FLAGS. The compiled programs
+  held in memory are dropped before and after, so that none crosses from one setting to the
+  other; the compilation cache keys each by its options."""
   import jax  # pylint: disable=import-outside-toplevel
   from jax._src import compiler  # pylint: disable=import-outside-toplevel
   session = compiler.get_compile_options
@@ -101,6 +98,28 @@ def users_codegen(request):
   finally:
     compiler.get_compile_options = session
     jax.clear_caches()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def users_codegen_module(request):
+  """A module marked `users_codegen` (its `pytestmark`) compiles at users' code generator, its
+  module fixtures too."""
+  if request.node.get_closest_marker("users_codegen") is None:
+    yield
+    return
+  with _users_codegen():
+    yield
+
+
+@pytest.fixture(autouse=True)
+def users_codegen_test(request):
+  """A test marked `users_codegen` in a module that is not compiles at users' code generator."""
+  if (request.node.get_closest_marker("users_codegen") is None or
+      request.node.module.__dict__.get("pytestmark") is not None):
+    yield
+    return
+  with _users_codegen():
+    yield
 
 
 def write_idx(path, array, magic=None):

@@ -15,10 +15,6 @@ from scipy import ndimage
 from aejax import models, optim, train
 from aejax.data import augmentations, corruptions, mnist
 
-# The augmentation of zero range is compared with none to the last bit: at users' code generator
-# (tests/conftest.py).
-pytestmark = pytest.mark.users_codegen
-
 DIGITS = mnist.load_embedded().test_images[:12].reshape(-1, 28, 28, 1).astype(np.float32) / 255.0
 COLOUR = np.random.default_rng(5).uniform(size=(5, 24, 40, 3)).astype(np.float32)
 SETTINGS = {"rotation": jnp.float32(10.0), "shift": jnp.float32(1.5), "scale": jnp.float32(0.1)}
@@ -163,6 +159,7 @@ def test_grey_images_give_the_flat_code_s_values_bit_for_bit(tmp_path):
       np.testing.assert_array_equal(np.asarray(ours).reshape(flat.shape), np.asarray(theirs))
 
 
+@pytest.mark.users_codegen   # zero ranges are compared with none to the last bit: at users' code generator
 def test_the_step_trains_on_the_augmented_digit_as_input_and_target():
   batch = jnp.asarray(DIGITS)
   key = jax.random.key(3)

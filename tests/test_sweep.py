@@ -253,7 +253,7 @@ def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
   workdir = str(tmp_path / "run")
   out = subprocess.run(
       [sys.executable, os.path.join(ROOT, "experiments", "sweep.py"), *SWEPT, *TINY,
-       "--model-devices", "2", "--eval-every", "0", "--no-analysis", "--data-dir", data_dir,
+       "--model-devices", "2", "--eval-every", "0", "--no-analysis", "--no-pictures", "--data-dir", data_dir,
        "--workdir", workdir],
       env=env, capture_output=True, text=True, timeout=300, check=False)
   assert out.returncode == 0, out.stderr[-2000:]
