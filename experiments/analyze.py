@@ -10,7 +10,7 @@ report.html. For an unchanged run the metrics equal the training run's. With
 (those already in WORKDIR, if any, stay as an earlier analysis drew them). It
 holds the workdir's lock while it works: not beside a run in the same folder.
 """
-from aejax.report import pictures
+from aejax.report import progress
 from aejax.run import cli, experiment, workdir as workdir_lib
 
 
@@ -25,7 +25,7 @@ def analyze(workdir, draw=True):
           f"{records.file(workdir_lib.SUMMARY_FILE)}: of epoch {summary['epochs']}, but the newest "
           f"usable checkpoint is of epoch {epoch}; train again with --resume --workdir {workdir}")
     history = experiment.read_metrics(records.file(workdir_lib.METRICS_FILE), epoch)
-    workdir_lib.check_progress(records.file(pictures.PROGRESS_FILE))
+    workdir_lib.check_progress(records.file(progress.PROGRESS_FILE))
     dataset = experiment.load_data(cfg)
     print(dataset.describe(), flush=True)
     experiment.check_shape(cfg, dataset)

@@ -18,7 +18,7 @@ from test_cli import script
 
 from aejax import data
 from aejax.evaluators import denoising, metrics
-from aejax.report import pictures, plots, run_page, tensorboard_log
+from aejax.report import pictures, plots, progress, run_page, tensorboard_log
 
 RNG = np.random.default_rng(0)
 
@@ -158,11 +158,11 @@ def test_a_run_writes_every_picture_at_its_size_as_png_and_pdf(dae_run):
   workdir, _, figures = dae_run
   assert plots.DPI >= 150
   grid = lambda rows, n, **kw: inches(plots.grid_size(rows, n, figures[kw.pop("name")]["title"], **kw))
-  n_progress = 1 + len(pictures.progress_epochs(3))
+  n_progress = 1 + len(progress.progress_epochs(3))
   expected = {
       "reconstructions.png": grid(["original", "corrupted", "denoised", "reconstruction"], 10,
                                   name="reconstructions.png"),
-      "progress.png": grid(["original"] + [f"epoch {e}" for e in pictures.progress_epochs(3)], 10,
+      "progress.png": grid(["original"] + [f"epoch {e}" for e in progress.progress_epochs(3)], 10,
                            name="progress.png"),
       "latent.png": inches(plots.LATENT_SIZES[3]),
       "traversals.png": None,   # its row labels depend on the codes: checked by width below
@@ -235,7 +235,7 @@ def test_interpolation_shows_its_two_real_digits(dae_run):
   canvas = figures["interpolation.png"]["images"][0]
   with open(os.path.join(workdir, "config.json")) as f:
     dataset = data.load_mnist("idx", json.load(f)["data_dir"])
-  idx = pictures.grid_indices(dataset.test_labels)
+  idx = progress.grid_indices(dataset.test_labels)
   tile = lambda c: canvas[:28, c * 30:c * 30 + 28].reshape(-1)
   pixels = dataset.test_images.reshape(len(dataset.test_images), -1) / 255.0
   assert np.allclose(tile(0), pixels[idx[0]], atol=1e-6)
@@ -356,7 +356,7 @@ def test_tensorboard_holds_the_run_scalars_images_and_embedding(dae_run):
     logged = events.Scalars(tag)
     assert [e.step for e in logged] == [r["epoch"] for r in records], tag
     assert np.allclose([e.value for e in logged], [r[key] for r in records], rtol=1e-6), tag
-  assert [e.step for e in events.Images("progress")] == pictures.progress_epochs(3)
+  assert [e.step for e in events.Images("progress")] == progress.progress_epochs(3)
   assert [e.step for e in events.Images("reconstructions")] == [3]
   assert "run/text_summary" in events.Tags()["tensors"]
   with open(os.path.join(board, "projector_config.pbtxt")) as f:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from aejax import config as config_lib, train
-from aejax.report import pictures, plots, run_page
+from aejax.report import pictures, plots, progress, run_page
 
 RNG = np.random.default_rng(0)
 N = 300
@@ -524,13 +524,13 @@ def test_colour_many_classes_and_unlabelled_views_in_headless_chromium(browser, 
 
 def test_grid_indices_of_labels_many_classes_and_none():
   labels = np.array([2, 0, 2, 1, 0, 1])
-  assert pictures.grid_indices(labels).tolist() == [1, 3, 0]
+  assert progress.grid_indices(labels).tolist() == [1, 3, 0]
   many = np.arange(300) % 100
-  idx = pictures.grid_indices(many)
-  assert len(idx) == pictures.GRID_COLUMNS and many[idx[0]] == 0 and many[idx[-1]] == 99
+  idx = progress.grid_indices(many)
+  assert len(idx) == progress.GRID_COLUMNS and many[idx[0]] == 0 and many[idx[-1]] == 99
   assert np.all(np.diff(many[idx]) > 0)
-  assert pictures.grid_indices(None, 50).tolist() == list(range(10))
-  assert pictures.grid_indices(None, 4).tolist() == [0, 1, 2, 3]
+  assert progress.grid_indices(None, 50).tolist() == list(range(10))
+  assert progress.grid_indices(None, 4).tolist() == [0, 1, 2, 3]
 
 
 def drawn_pictures(monkeypatch, tmp_path, dataset):
@@ -569,7 +569,7 @@ def test_draw_names_classes_and_draws_unlabelled_colour_images(monkeypatch, tmp_
   dataset = types.SimpleNamespace(test_images=images, test_labels=labels, class_names=names,
                                   image_shape=(24, 40, 3), source="folder:/photos", name="photos")
   drawn = drawn_pictures(monkeypatch, tmp_path / "named", dataset)
-  idx = pictures.grid_indices(labels)
+  idx = progress.grid_indices(labels)
   title, columns, (canvas,), _ = drawn["reconstructions.png"]
   assert columns == [names[labels[i]] for i in idx] and columns[0] == "kind 0" and columns[-1] == "kind 11"
   gap = plots.grid_gap((24, 40))

@@ -1,6 +1,6 @@
 """The pictures of a trained state (each a PNG and a PDF), report.html and
-TensorBoard's images and embedding; and progress.npz, the reconstructions of the
-grid images through training. aejax.run.analysis computes the metrics they show.
+TensorBoard's images and embedding. aejax.run.analysis computes the metrics they
+show; aejax.report.progress holds what training recorded for them.
 """
 import os
 
@@ -12,8 +12,8 @@ from aejax import config as config_lib, train, variants
 from aejax.evaluators import metrics
 from aejax.objectives import variational
 from aejax.report import plots, run_page, tensorboard_log
+from aejax.report.progress import GRID_COLUMNS, grid_indices, read_progress
 
-PROGRESS_FILE = "progress.npz"
 PICTURES = {  # each also as PDF (plots.vector_path)
     "reconstructions.png": "Test images (one per class, of up to ten classes; the first ten without labels) and "
                            "their reconstructions; for a DAE also the corrupted images and their reconstruction "
@@ -30,7 +30,6 @@ PICTURES = {  # each also as PDF (plots.vector_path)
     "curves.png": "Per-pixel MSE ([0, 1] units) of train and test over the epochs with PCA's as a "
                   "reference, and the training objective in its own units.",
 }
-GRID_COLUMNS = 10   # test images in a row of the grids
 TRAVERSED_AXES = 16   # the most code axes the traversals show
 
 
@@ -60,51 +59,6 @@ def outputs(config=None):
   names = pictures(config)
   return [*names, *(os.path.basename(plots.vector_path(p)) for p in names), "report.html",
           tensorboard_log.FOLDER]
-
-
-def grid_indices(labels, n_test=None):
-  """The test examples of the grids, GRID_COLUMNS at most: the first of each
-  class present, in class order (of more classes, those of GRID_COLUMNS classes
-  spread evenly over them); without labels (None) the first of the `n_test`
-  test examples (None: as many as there are columns)."""
-  if labels is None:
-    return np.arange(min(GRID_COLUMNS, GRID_COLUMNS if n_test is None else n_test))
-  labels = np.asarray(labels)
-  classes = np.unique(labels)
-  if len(classes) > GRID_COLUMNS:
-    classes = classes[np.linspace(0, len(classes) - 1, GRID_COLUMNS).round().astype(int)]
-  return np.array([np.flatnonzero(labels == c)[0] for c in classes])
-
-
-def progress_epochs(total):
-  """1, 2, 5, 10, 20, 50, ... up to `total`, and `total` itself."""
-  marks = {m * 10 ** e for e in range(7) for m in (1, 2, 5)}
-  return sorted(m for m in marks if m < total) + [total]
-
-
-def _read_progress(workdir):
-  path = os.path.join(workdir, PROGRESS_FILE)
-  return {int(k.split("_")[1]): v for k, v in np.load(path).items()} if os.path.exists(path) else {}
-
-
-def _write_progress(workdir, by_epoch):
-  path = os.path.join(workdir, PROGRESS_FILE)
-  np.savez(path + ".tmp.npz", **{f"epoch_{e}": v for e, v in by_epoch.items()})
-  os.replace(path + ".tmp.npz", path)
-
-
-def record_progress(workdir, epoch, reconstructions):
-  """Adds `reconstructions` ([n, H, W, C] pixels in [0, 1], those of the grid
-  images after `epoch`) to progress.npz."""
-  by_epoch = _read_progress(workdir)
-  by_epoch[epoch] = np.asarray(reconstructions)
-  _write_progress(workdir, by_epoch)
-
-
-def truncate_progress(workdir, last_epoch):
-  """Drops the epochs after `last_epoch` from progress.npz: a resumed run redoes them."""
-  by_epoch = _read_progress(workdir)
-  _write_progress(workdir, {e: v for e, v in by_epoch.items() if e <= last_epoch})
 
 
 @jax.jit
@@ -143,7 +97,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   plots.save(plots.image_grid(rows, title=f"{kind}\n{run_page.headline(config, out)}",
                               col_labels=columns), path("reconstructions.png"))
 
-  by_epoch = {e: images(v) for e, v in sorted(_read_progress(workdir).items())}
+  by_epoch = {e: images(v) for e, v in sorted(read_progress(workdir).items())}
   plots.save(plots.image_grid({"original": originals, **{f"epoch {e}": v for e, v in by_epoch.items()}},
                               title=f"{kind}: the clean test images reconstructed through training",
                               col_labels=columns), path("progress.png"))

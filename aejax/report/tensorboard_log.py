@@ -16,7 +16,12 @@ import shutil
 
 import numpy as np
 
-from aejax.report import plots
+
+def _plots():
+  """aejax.report.plots, imported when images are logged: it imports matplotlib (half a
+  second), which a run that logs its scalars alone need not pay."""
+  from aejax.report import plots  # pylint: disable=import-outside-toplevel
+  return plots
 
 
 def summary_writer(logdir, **kwargs):
@@ -73,7 +78,7 @@ def tile(images, gap=2, scale=None):
   """[n, H, W, C] pixels in [0, 1] (or uint8) -> [H', W', C] one row of images,
   `gap` pixels of white between them, enlarged `scale` times (None: the whole
   factor nearest TILE_HEIGHT / the longer side, at least 1)."""
-  images = plots.as_images(images)
+  images = _plots().as_images(images)
   n, h, w, c = images.shape
   scale = scale or max(1, round(TILE_HEIGHT / max(h, w)))
   row = np.pad(images, ((0, 0), (0, 0), (0, gap), (0, 0)), constant_values=1.0)
@@ -93,10 +98,10 @@ def sprite_images(thumbnails):
   shrunk by the least whole factor that brings the longer side to SPRITE_SIDE
   or less and the sprite to MAX_SPRITE or less, then centred on white squares
   (the projector's thumbnails are square)."""
-  images = plots.as_images(thumbnails)
+  images = _plots().as_images(thumbnails)
   n, h, w, _ = images.shape
   longest = min(SPRITE_SIDE, MAX_SPRITE // int(np.ceil(np.sqrt(n))))
-  images = plots.shrink(images, int(np.ceil(max(h, w) / longest)))
+  images = _plots().shrink(images, int(np.ceil(max(h, w) / longest)))
   h, w = images.shape[1:3]
   side = max(h, w)
   top, left = (side - h) // 2, (side - w) // 2
@@ -142,7 +147,7 @@ def write_analysis(workdir, step, grids, originals, progress, codes, labels, thu
       metadata, header = mse, None
     else:
       labels = np.asarray(labels).astype(int)
-      names = [" ".join(name.split()) for name in plots.class_names_of(labels, class_names)]
+      names = [" ".join(name.split()) for name in _plots().class_names_of(labels, class_names)]
       metadata = [[names[c], int(c), m] for c, m in zip(labels, mse)]
       header = ["class", "label", "reconstruction_mse"]
     with np.errstate(invalid="ignore", over="ignore"):   # tensorboardX leaves the sprite's unused corner uninitialised

@@ -4,7 +4,6 @@ figures. A training run ends with it, and experiments/analyze.py repeats it from
 a checkpoint with the same result.
 """
 from aejax import evaluators, stacked, variants
-from aejax.report import pictures
 
 
 def summary_metrics(config, dataset, state, eval_key, test=None, shared=None, cheap_only=False):
@@ -30,6 +29,8 @@ def analyze(workdir, config, dataset, state, eval_key, history, test=None, prove
   if variants.pretrains(config):
     out.update(stacked.read_records(workdir))
   if draw:
+    # imported here: matplotlib (half a second) is paid by the processes that draw alone
+    from aejax.report import pictures  # pylint: disable=import-outside-toplevel
     pictures.draw(workdir, config, dataset, state, eval_key, subject.test_pixels, subject.test_codes,
                   history, out, provenance)
   return out

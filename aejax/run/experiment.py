@@ -27,7 +27,7 @@ import tqdm
 from aejax import config as config_lib, data, errors, models, objectives, optim, stacked, train, variants
 from aejax.data import augmentations, binarize
 from aejax.errors import UserError
-from aejax.report import pictures, tensorboard_log
+from aejax.report import progress, tensorboard_log
 from aejax.run import analysis, checkpoints, parallel, provenance
 from aejax.run.workdir import (  # pylint: disable=unused-import
   ACTIONS,
@@ -261,12 +261,12 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
     if config.resume:
       state, run_key, start = checkpoints.restore(mngr, state, run_key)
       history = read_metrics(records.file(METRICS_FILE), start)
-      check_progress(records.file(pictures.PROGRESS_FILE))
+      check_progress(records.file(progress.PROGRESS_FILE))
       records.write_config(name, config, resumptions + [
           {"epoch": start, "time": started, "changed": changes}])
       if records.writer:
         checkpoints.set_aside_newer(mngr, start)
-        pictures.truncate_progress(records.path, start)
+        progress.truncate_progress(records.path, start)
       print(f"resumed from the checkpoint of epoch {start}", flush=True)
     records.write_metrics(history)
     print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
@@ -346,15 +346,15 @@ def evaluate_split(run, images):
 
 class Pictures:
   """Observes a single run's epochs: the test images' reconstructions at the
-  epochs of pictures.progress_epochs (progress.npz) and the TensorBoard scalars."""
+  epochs of progress.progress_epochs (progress.npz) and the TensorBoard scalars."""
 
   def __init__(self, run):
     self.run = run
     dataset = run.dataset
     self.grid_pixels = train.as_pixels(jax.device_put(
-        dataset.test_images[pictures.grid_indices(dataset.test_labels, len(dataset.test_images))],
+        dataset.test_images[progress.grid_indices(dataset.test_labels, len(dataset.test_images))],
         parallel.replicated(run.mesh)))
-    self.epochs = set(pictures.progress_epochs(run.config.epochs))
+    self.epochs = set(progress.progress_epochs(run.config.epochs))
     self.board = tensorboard_log.ScalarLog(run.workdir, run.start) if run.records.writer else None
 
   def write(self, record):
@@ -362,7 +362,7 @@ class Pictures:
     if done in self.epochs:
       reconstructions = parallel.to_host(train.reconstruct(self.run.state, self.grid_pixels))
       if self.run.records.writer:
-        pictures.record_progress(self.run.workdir, done, reconstructions)
+        progress.record_progress(self.run.workdir, done, reconstructions)
     if self.board is not None:
       self.board.write(record)
 
@@ -444,7 +444,7 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
   per figure, a value per model, and the samples per second of all models."""
   config, mngr = run.config, run.checkpoints
   observers = [Pictures(run)] if observers is None else observers
-  progress = Progress(run)
+  recorder = Progress(run)
   peak_lr = run.state.opt_state.hyperparams["learning_rate"]
   try:
     with deferred_signals() as received:
@@ -468,14 +468,14 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
         stop = parallel.any_process(received)  # every process stops after the same epoch
         if done == config.epochs or (every and done % every == 0) or stop:
           checkpoints.save(mngr, done, run.state, run.run_key)
-        progress.update(record)
+        recorder.update(record)
         if on_epoch is not None:
           on_epoch(run, record)
         if stop and done < config.epochs:
           mngr.wait_until_finished()
           raise interrupted(run, received, done)
   finally:
-    progress.close()
+    recorder.close()
     for observer in observers:
       observer.close()
     mngr.wait_until_finished()
