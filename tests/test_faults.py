@@ -149,13 +149,29 @@ def test_sigterm_checkpoints_and_resumes_to_the_uninterrupted_result(capsys, tmp
 def test_sigkill_at_a_random_moment_resumes_to_the_uninterrupted_result(capsys, tmp_path, data_dir,
                                                                         straight):
   workdir = tmp_path / "run"
-  after = random.Random().randint(5, EPOCHS - 5)
+  # never at a checkpoint's epoch (every 4th): the killed process logged TensorBoard steps after
+  # its newest checkpoint, which the resumed run must purge
+  after = random.Random().choice([e for e in range(5, EPOCHS - 4) if e % 4])
   code, _, _, held_at = start_and_kill(workdir, data_dir, signal.SIGKILL, after_lines=after,
                                        after_checkpoint=True)
   assert code == -signal.SIGKILL
-  code, _, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume", "--no-analysis"])
+  code, out, err = call(capsys, "dae", ["--workdir", str(workdir), "--resume", "--no-analysis"])
   assert code == 0, f"killed after {held_at} epochs: {err[-2000:]}"
   assert_same_result(workdir, straight)
+  # TensorBoard drops the killed process's steps after the checkpoint on the resumed process's word:
+  # a session start at the first epoch it trains again, in its event file
+  resumed_from = int(out.split("resumed from the checkpoint of epoch ")[1].split()[0])
+  assert resumed_from < held_at and session_starts(workdir) == [resumed_from + 1], (resumed_from, held_at)
+
+
+def session_starts(workdir):
+  """The steps of the session starts (purge marks) in a run's TensorBoard event files."""
+  from tensorboard.backend.event_processing import event_file_loader  # pylint: disable=import-outside-toplevel
+  from tensorboard.compat.proto import event_pb2  # pylint: disable=import-outside-toplevel
+  folder = os.path.join(workdir, "tensorboard")
+  return sorted(e.step for name in os.listdir(folder) if "tfevents" in name
+                for e in event_file_loader.EventFileLoader(os.path.join(folder, name)).Load()
+                if e.HasField("session_log") and e.session_log.status == event_pb2.SessionLog.START)
 
 
 def test_corrupted_newest_checkpoint_is_set_aside_and_trained_again(capsys, tmp_path, straight):
