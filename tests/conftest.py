@@ -115,7 +115,7 @@ def users_codegen_module(request):
 def users_codegen_test(request):
   """A test marked `users_codegen` in a module that is not compiles at users' code generator."""
   if (request.node.get_closest_marker("users_codegen") is None or
-      request.node.module.__dict__.get("pytestmark") is not None):
+      request.node.getparent(pytest.Module).get_closest_marker("users_codegen") is not None):
     yield
     return
   with _users_codegen():

@@ -154,13 +154,13 @@ def write(workdir, config, result, draw=True):
   them side by side), sweep.html (sweep.json is the run's: aejax.run.sweep);
   without the pictures unless `draw`."""
   write_csv(os.path.join(workdir, CSV_FILE), result["rows"])
-  figures = measured(result) if draw else []
-  if figures:
-    plot(os.path.join(workdir, "sweep.png"), result, figures)
   pictures = []
-  for figure in figures:
-    pictures.append(f"sweep_{figure}.png")
-    plot(os.path.join(workdir, pictures[-1]), result, [figure])
+  if draw:
+    figures = measured(result)
+    plot(os.path.join(workdir, "sweep.png"), result, figures)
+    for figure in figures:
+      pictures.append(f"sweep_{figure}.png")
+      plot(os.path.join(workdir, pictures[-1]), result, [figure])
   write_html(os.path.join(workdir, HTML_FILE), config, result, pictures)
 
 

@@ -444,7 +444,7 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
   per figure, a value per model, and the samples per second of all models."""
   config, mngr = run.config, run.checkpoints
   observers = [Pictures(run)] if observers is None else observers
-  recorder = Progress(run)
+  display = Progress(run)
   peak_lr = run.state.opt_state.hyperparams["learning_rate"]
   try:
     with deferred_signals() as received:
@@ -468,14 +468,14 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
         stop = parallel.any_process(received)  # every process stops after the same epoch
         if done == config.epochs or (every and done % every == 0) or stop:
           checkpoints.save(mngr, done, run.state, run.run_key)
-        recorder.update(record)
+        display.update(record)
         if on_epoch is not None:
           on_epoch(run, record)
         if stop and done < config.epochs:
           mngr.wait_until_finished()
           raise interrupted(run, received, done)
   finally:
-    recorder.close()
+    display.close()
     for observer in observers:
       observer.close()
     mngr.wait_until_finished()

@@ -26,6 +26,7 @@ JOIN_TIMEOUT_ENV = "AEJAX_JOIN_TIMEOUT"
 JOIN_TIMEOUT_S = 120     # how long process 0 waits for every peer to join, and they for it
 PEER_TIMEOUT_ENV = "AEJAX_PEER_TIMEOUT"
 PEER_TIMEOUT_S = 30      # a peer not heard from for this long ends the run (`PeerWatch`)
+LAST_STATE = "the newest checkpoint holds the last finished state"   # where a lost peer leaves the run
 
 
 def _cluster_detected():
@@ -120,7 +121,7 @@ def initialize_distributed():
 def peer_failure(error):
   """The PeerError of a collective that failed because another process is gone."""
   return PeerError(f"a process of this run failed or was killed ({type(error).__name__}: "
-                   f"{first_line(error)}); the newest checkpoint holds the last finished state")
+                   f"{first_line(error)}); {LAST_STATE}")
 
 
 def first_line(error):
@@ -206,8 +207,7 @@ class PeerWatch:
     except Exception as e:  # pylint: disable=broad-except  (an unreachable store, of any kind)
       if self._silent_for(self.contact, now):
         return PeerError(f"the run's coordinator (process 0) has not answered for {self.timeout} s "
-                         f"({type(e).__name__}: {first_line(e)}); the newest checkpoint holds the "
-                         "last finished state")
+                         f"({type(e).__name__}: {first_line(e)}); {LAST_STATE}")
       return None
     self.contact = (now, self.rounds)
     for peer, (last, moment, at_round) in list(self.heard.items()):
@@ -218,7 +218,7 @@ class PeerWatch:
         self.heard[peer] = (value, now, self.rounds)
       elif self._silent_for((moment, at_round), now):
         return PeerError(f"process {peer} of this run has not been heard from for {self.timeout} s "
-                         "(killed, frozen or cut off); the newest checkpoint holds the last finished state")
+                         f"(killed, frozen or cut off); {LAST_STATE}")
     return None
 
   def _watch(self):
