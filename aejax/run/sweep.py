@@ -50,6 +50,15 @@ def model(tree, i):
   return jax.tree.map(lambda x: x[i], tree)
 
 
+def on_host(run):
+  """(stacked states, eval keys [N]) of every model as host arrays, to slice
+  with `model` without a device program: on a mesh that splits the models,
+  slicing a leaf on the devices is a gather with a collective across the model
+  axis, and XLA:CPU can deadlock when more than about 32 collective programs
+  queue on a device (a sweep's per-leaf slices of several models do)."""
+  return jax.device_get((run.state, run.eval_key))
+
+
 def build(config):
   """(stacked state, run keys [N], eval keys [N]) of every member of `config`,
   each built by experiment.build as its single run. The members differ only in
@@ -143,7 +152,8 @@ def evaluate_fn(run, images):
   vectorised (`evaluate`), equal within rounding."""
   if chunk_of(run) != 1:
     return evaluate(run.state, images, run.eval_key, chunk=chunk_of(run), mesh=run.mesh)
-  return stack([train.evaluate(model(run.state, i), images, run.eval_key[i]) for i in range(run.models)])
+  states, keys = on_host(run)
+  return stack([train.evaluate(model(states, i), images, keys[i]) for i in range(run.models)])
 
 
 def rows(run):
@@ -156,8 +166,9 @@ def rows(run):
   test_images = jnp.asarray(dataset.test_images)
   shared = {}   # the PCA baseline, the same for every model
   out = []
+  states, keys = on_host(run)
   for i, member in enumerate(config.members()):
-    state, eval_key = jax.device_get(model(run.state, i)), jax.device_get(run.eval_key[i])
+    state, eval_key = model(states, i), keys[i]
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
     figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, shared,
                                           cheap_only=config.no_analysis)
