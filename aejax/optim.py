@@ -3,28 +3,46 @@ decay traced in the optimiser state, and the learning-rate schedules over epochs
 import functools
 import math
 
+import jax.numpy as jnp
+import numpy as np
 import optax
+
+SCHEDULES = ("constant", "cosine")
 
 
 @functools.lru_cache(maxsize=None)
-def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False):
+def make_optimizer(lr=1e-3, weight_decay=1e-5, decoupled=False, schedule="constant", epochs=1,
+                   steps_per_epoch=1):
   """Adam whose weight decay is an L2 term added to the gradient, as PyTorch's
   `Adam(lr, weight_decay)`; with `decoupled`, AdamW (PyTorch's `AdamW`).
 
   The learning rate and the weight decay live in the optimizer state
   (`opt_state.hyperparams`, float32 scalars), traced like `TrainState.hparams`:
   models differing only in them share one compiled program (a sweep sets them
-  per model). The same arguments return the same object, so that states built
-  alike share compiled steps (the optimizer is a static part of the state)."""
+  per model). Under a `schedule` other than constant, the step numbered `count`
+  (the optimizer state's count of updates, from 0) uses the learning rate
+  `hyperparams["learning_rate"] * lr_factor(schedule, count // steps_per_epoch,
+  epochs)`, computed in the compiled step: the stored rate is the peak, and a
+  checkpoint's count resumes the schedule where it stopped. The same arguments
+  return the same object, so that states built alike share compiled steps (the
+  optimizer is a static part of the state)."""
   def adam(learning_rate, weight_decay):
     if decoupled:
       return optax.adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
     return optax.chain(optax.add_decayed_weights(weight_decay),
                        optax.adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8))
-  return optax.inject_hyperparams(adam)(learning_rate=lr, weight_decay=weight_decay)
+  tx = optax.inject_hyperparams(adam)(learning_rate=lr, weight_decay=weight_decay)
+  if schedule == "constant":
+    return tx
+  factors = np.array([lr_factor(schedule, epoch, epochs) for epoch in range(epochs)], np.float32)
 
-
-SCHEDULES = ("constant", "cosine")
+  def update(updates, state, params=None):
+    epoch = jnp.minimum(state.count // steps_per_epoch, epochs - 1)
+    rate = state.hyperparams["learning_rate"] * jnp.asarray(factors)[epoch]
+    updates, inner_state = adam(rate, state.hyperparams["weight_decay"]).update(
+        updates, state.inner_state, params)
+    return updates, state._replace(count=optax.safe_increment(state.count), inner_state=inner_state)
+  return optax.GradientTransformation(tx.init, update)
 
 
 def lr_factor(schedule, epoch, epochs):
@@ -36,10 +54,3 @@ def lr_factor(schedule, epoch, epochs):
   if schedule == "cosine":
     return 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
   raise ValueError(f"unknown learning rate schedule {schedule!r}")
-
-
-def with_learning_rate(state, lr):
-  """The state with learning rate `lr` (a scalar, or one per model of a stacked
-  state) in its optimizer state (`make_optimizer`'s injected hyperparameter)."""
-  hyperparams = {**state.opt_state.hyperparams, "learning_rate": lr}
-  return state.replace(opt_state=state.opt_state._replace(hyperparams=hyperparams))

@@ -206,3 +206,15 @@ def flat_module(path, tmp_path):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def applied_rate(tx, count):
+  """The learning rate that optimizer `tx`'s update numbered `count` (from 0)
+  applies, within 1e-5: the step that a first gradient of 1 moves a zero
+  parameter (Adam's first step is the rate times g / (|g| + eps), up to the float32
+  rounding of its bias corrections)."""
+  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
+  param = jnp.zeros((), jnp.float32)
+  state = tx.init(param)._replace(count=jnp.asarray(count, jnp.int32))
+  update, _ = tx.update(jnp.ones((), jnp.float32), state, param)
+  return -float(update) * (1 + 1e-8)

@@ -13,7 +13,7 @@ import chex
 import hypothesis
 import numpy as np
 import pytest
-from conftest import ROOT, fake_mnist
+from conftest import ROOT, applied_rate, fake_mnist
 from hypothesis import strategies as st
 from test_cli import expect_error, script
 from test_tensorboard import read_scalars
@@ -108,14 +108,17 @@ def start_and_kill(workdir, data_dir, sig, after_lines, after_checkpoint=False):
 
 
 def test_cosine_schedule_sets_each_epochs_learning_rate(tmp_path, data_dir):
-  # MODEL's: the schedule sets a traced learning rate, and the programs are those of the runs below
+  # MODEL's: the run's optimizer applies the cosine rate of each epoch, counted by
+  # its steps; and the programs are those of the runs below
   run_config = config.DAEConfig(workdir=str(tmp_path / "run"), data_dir=data_dir, epochs=4, batch_size=32,
                                 noise=0.3, lr=2e-3, lr_schedule="cosine", no_analysis=True)
-  seen = []
+  counts = []
   with experiment.prepare(run_config, {}, "dae") as run:
-    experiment.train_loop(run, lambda run, record: seen.append(
-        float(run.state.opt_state.hyperparams["learning_rate"])))
-  assert seen == pytest.approx([2e-3, 2e-3 * (2 + 2 ** 0.5) / 4, 1e-3, 2e-3 * (2 - 2 ** 0.5) / 4], rel=1e-6)
+    steps = len(run.dataset.train_images) // 32
+    rates = [applied_rate(run.state.tx, epoch * steps + steps - 1) for epoch in range(4)]
+    experiment.train_loop(run, lambda run, record: counts.append(int(run.state.opt_state.count)))
+  assert rates == pytest.approx([2e-3, 2e-3 * (2 + 2 ** 0.5) / 4, 1e-3, 2e-3 * (2 - 2 ** 0.5) / 4], rel=1e-4)
+  assert counts == [steps, 2 * steps, 3 * steps, 4 * steps]
 
 
 def assert_same_result(resumed, straight):

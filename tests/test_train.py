@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from conftest import applied_rate
 
 import aejax
 from aejax import config, data, models, objectives, optim, train
@@ -71,6 +72,19 @@ def test_optimizer_matches_pytorch_adam_and_adamw_by_hand():
     chex.assert_trees_all_close(p, expected.astype(np.float32), rtol=1e-5, atol=1e-6)
   # The L2 and the decoupled decays differ: the flag matters.
   assert not np.allclose(torch_adam(p0, grads, 0.01, 0.1, False), torch_adam(p0, grads, 0.01, 0.1, True))
+
+
+def test_cosine_schedule_sets_each_epochs_rate_inside_the_step():
+  """The step numbered `count` applies the stored (peak) rate times the cosine
+  factor of epoch count // steps_per_epoch, the last epoch's beyond the end; a
+  constant schedule applies the stored rate throughout."""
+  tx = optim.make_optimizer(2e-3, 1e-5, schedule="cosine", epochs=4, steps_per_epoch=3)
+  per_epoch = [2e-3, 2e-3 * (2 + 2 ** 0.5) / 4, 1e-3, 2e-3 * (2 - 2 ** 0.5) / 4]
+  rates = [applied_rate(tx, count) for count in range(14)]
+  assert rates == pytest.approx([r for r in per_epoch for _ in range(3)] + per_epoch[-1:] * 2, rel=1e-4)
+  constant = optim.make_optimizer(2e-3, 1e-5)
+  assert [applied_rate(constant, count) for count in (0, 7, 13)] == pytest.approx([2e-3] * 3, rel=1e-4)
+  assert float(tx.init(jnp.zeros(())).hyperparams["learning_rate"]) == pytest.approx(2e-3)
 
 
 def test_train_step_compiles_once_and_is_importable_from_the_package():

@@ -131,7 +131,9 @@ def build(config, dataset=None):
   regularisers (aejax.config.regularisers). A variant that pretrains
   (aejax.variants.pretrains) is pretrained on `dataset` (loaded if not given)
   when its workdir holds no pretraining record yet, which it then writes;
-  otherwise the checkpoint supplies the parameters."""
+  otherwise the checkpoint supplies the parameters. The optimizer follows
+  config.lr_schedule over the epochs of `dataset` (`optimizer`); the pretraining
+  keeps the configured rate throughout."""
   objective = objectives.OBJECTIVES[config.loss]
   model = make_model(config)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
@@ -146,7 +148,18 @@ def build(config, dataset=None):
                                       dataset or load_data(config))
     if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
       write_json(records, stages)
-  return state, run_key, eval_key
+  return state.replace(tx=optimizer(config, dataset)), run_key, eval_key
+
+
+def optimizer(config, dataset=None):
+  """The config's optimizer: its learning rate follows config.lr_schedule over
+  config.epochs of len(dataset.train_images) // config.batch_size steps; without
+  `dataset` (a state to restore a checkpoint into) the schedule is left out, as
+  the state's structure is the same."""
+  if dataset is None or config.lr_schedule == "constant":
+    return optim.make_optimizer(config.lr, config.weight_decay, config.decoupled)
+  return optim.make_optimizer(config.lr, config.weight_decay, config.decoupled, config.lr_schedule,
+                              config.epochs, len(dataset.train_images) // config.batch_size)
 
 
 def build_placed(config, mesh, dataset=None):
@@ -371,15 +384,6 @@ class Pictures:
       self.board.close()
 
 
-def scheduled(run, epoch, peak_lr):
-  """run.state with the learning rate of `epoch` under config.lr_schedule (peak_lr:
-  the configured rate, one per model of a sweep); unchanged for a constant one."""
-  if run.config.lr_schedule == "constant":
-    return run.state
-  return optim.with_learning_rate(
-      run.state, peak_lr * optim.lr_factor(run.config.lr_schedule, epoch, run.config.epochs))
-
-
 def check_finite(run, train_metrics, done):
   """Raises errors.Diverged if epoch `done` left the loss or the parameters non-finite."""
   if not np.all(train_metrics["finite"]):
@@ -445,12 +449,10 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
   config, mngr = run.config, run.checkpoints
   observers = [Pictures(run)] if observers is None else observers
   display = Progress(run)
-  peak_lr = run.state.opt_state.hyperparams["learning_rate"]
   try:
     with deferred_signals() as received:
       for epoch in range(run.start, config.epochs):
         tic = time.perf_counter()
-        run.state = scheduled(run, epoch, peak_lr)
         run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
         done = epoch + 1

@@ -59,22 +59,20 @@ def on_host(run):
   return jax.device_get((run.state, run.eval_key))
 
 
-def build(config):
+def build(config, dataset=None):
   """(stacked state, run keys [N], eval keys [N]) of every member of `config`,
-  each built by experiment.build as its single run. The members differ only in
-  traced values, so they share the first member's optimizer (its update reads
-  the learning rate and weight decay from each model's optimizer state)."""
-  built = [experiment.build(member) for member in config.members()]
+  each built by experiment.build as its single run (on `dataset`). The members
+  differ only in traced values, so they share the first member's optimizer (its
+  update reads the learning rate and weight decay from each model's optimizer state)."""
+  built = [experiment.build(member, dataset) for member in config.members()]
   tx = built[0][0].tx
   states = [state.replace(tx=tx) for state, _, _ in built]
   return stack(states), jnp.stack([k for _, k, _ in built]), jnp.stack([k for _, _, k in built])
 
 
 def build_placed(config, mesh, dataset=None):
-  """`build`, the model axis split over the mesh's `model` axis (`dataset`: unused,
-  as `experiment.build_placed` takes it)."""
-  del dataset
-  state, run_keys, eval_keys = build(config)
+  """`build`, the model axis split over the mesh's `model` axis."""
+  state, run_keys, eval_keys = build(config, dataset)
   return jax.device_put((state, run_keys, eval_keys), NamedSharding(mesh, P("model")))
 
 
