@@ -1,5 +1,6 @@
 """The package's layout holds: every module imports only its own level and those
-below it (aejax/__init__.py states the levels), and the code passes ruff."""
+below it (aejax/__init__.py states the levels), the run machinery is made of short
+steps, and the code passes ruff."""
 import ast
 import pathlib
 import subprocess
@@ -38,6 +39,17 @@ def test_no_module_imports_a_level_above_its_own():
     assert module.split(".")[1] in RANKS, f"{module}: a level of its own? add it to RANKS and the docstring"
     upward += [f"{module} imports {other}" for other in imports(path) if rank(other) > rank(module)]
   assert not upward, upward
+
+
+def test_the_run_machinery_is_made_of_short_named_steps():
+  """No function of aejax/run is longer than 50 lines, docstring included: a
+  step that grows past that is split into named steps."""
+  long = []
+  for path in (ROOT / "aejax" / "run").glob("*.py"):
+    for node in ast.walk(ast.parse(path.read_text())):
+      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 50:
+        long.append(f"{path.name}: {node.name} ({node.end_lineno - node.lineno + 1} lines)")
+  assert not long, long
 
 
 def test_ruff_finds_nothing():

@@ -222,6 +222,64 @@ class Run:
     self.close()
 
 
+def claim(config, given, name, records, resources):
+  """(config, its changes, the earlier resumptions): on --resume the saved
+  config with the flags `given` changed, the workdir locked; a new run's
+  config with its workdir, which must hold no run (unless --overwrite)."""
+  if config.resume:
+    read_config(records.path, "no run to resume")   # no lock file in a folder without a run
+    resources.enter_context(records.lock())
+    return resumed_config(config, given, name)
+  config = dataclasses.replace(config, workdir=records.path)
+  records.check_new(config.overwrite)
+  return config, {}, []
+
+
+def load_checked(config):
+  """(config, dataset): the config's data, of a resumed run's image shape; a new
+  run's config records the shape and where the images are from, so that the run
+  reads them wherever it is read."""
+  dataset = load_data(config)
+  print(dataset.describe(), flush=True)
+  if config.resume:
+    check_shape(config, dataset)
+  else:
+    config = dataclasses.replace(
+        config, image_shape="x".join(map(str, dataset.image_shape)),
+        data=data.recorded(config.data),
+        data_dir=config.data_dir and os.path.abspath(config.data_dir))
+  if len(dataset.train_images) < config.batch_size:
+    raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
+                    "training examples")
+  return config, dataset
+
+
+def begin(config, name, records, resources):
+  """Writes a new run's config.json under the workdir's new lock, the folder
+  checked again there (another run may have begun) and cleared by --overwrite."""
+  resources.enter_context(records.lock(create=True))
+  records.check_new(config.overwrite)
+  if config.overwrite:
+    records.clear()
+  records.write_config(name, config, [])
+
+
+def resume(config, name, records, mngr, state, run_key, *, earlier, changes, started):
+  """(state, run key, metrics records, epoch) of the newest usable checkpoint.
+  Adds this resumption (its epoch, the time it `started`, the `changes` of
+  settings) to config.json after the `earlier` ones, and sets aside what the run
+  wrote after that epoch: newer checkpoints, progress pictures."""
+  state, run_key, start = checkpoints.restore(mngr, state, run_key)
+  history = read_metrics(records.file(METRICS_FILE), start)
+  check_progress(records.file(progress.PROGRESS_FILE))
+  records.write_config(name, config, earlier + [{"epoch": start, "time": started, "changed": changes}])
+  if records.writer:
+    checkpoints.set_aside_newer(mngr, start)
+    progress.truncate_progress(records.path, start)
+  print(f"resumed from the checkpoint of epoch {start}", flush=True)
+  return state, run_key, history, start
+
+
 def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_placed,
             count_models=None):
   """Claims the workdir (its lock: one process at a time), loads the data, and
@@ -235,52 +293,23 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
   of the config the run settles on (on --resume, the resumed run's)."""
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
-  given = given or {}
   records = Records(config.workdir or parallel.same_on_every_process(new_workdir(name)))
   resources = contextlib.ExitStack()
   try:
     with parallel.together("start the run"):  # process 0 decides about the workdir
-      if config.resume:
-        read_config(records.path, "no run to resume")   # no lock file in a folder without a run
-        resources.enter_context(records.lock())
-        config, changes, resumptions = resumed_config(config, given, name)
-      else:
-        config = dataclasses.replace(config, workdir=records.path)
-        records.check_new(config.overwrite)
+      config, changes, resumptions = claim(config, given or {}, name, records, resources)
       mesh = make_mesh(config) if make_mesh else parallel.make_mesh(config.devices, config.batch_size)
-      dataset = load_data(config)
-      print(dataset.describe(), flush=True)
-      if config.resume:
-        check_shape(config, dataset)
-      else:   # recorded: the images' shape, and where they are from wherever the run is read
-        config = dataclasses.replace(
-            config, image_shape="x".join(map(str, dataset.image_shape)),
-            data=data.recorded(config.data),
-            data_dir=config.data_dir and os.path.abspath(config.data_dir))
-      if len(dataset.train_images) < config.batch_size:
-        raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
-                        "training examples")
+      config, dataset = load_checked(config)
       if not config.resume:
-        resources.enter_context(records.lock(create=True))
-        records.check_new(config.overwrite)   # again under the lock: another run may have begun
-        if config.overwrite:
-          records.clear()
-        records.write_config(name, config, [])
+        begin(config, name, records, resources)
     state, run_key, eval_key = build_state(config, mesh, dataset)
     mngr = checkpoints.manager(records.path, config.keep_checkpoints)
     resources.callback(mngr.close)
     resources.callback(mngr.wait_until_finished)
     history, start = [], 0
     if config.resume:
-      state, run_key, start = checkpoints.restore(mngr, state, run_key)
-      history = read_metrics(records.file(METRICS_FILE), start)
-      check_progress(records.file(progress.PROGRESS_FILE))
-      records.write_config(name, config, resumptions + [
-          {"epoch": start, "time": started, "changed": changes}])
-      if records.writer:
-        checkpoints.set_aside_newer(mngr, start)
-        progress.truncate_progress(records.path, start)
-      print(f"resumed from the checkpoint of epoch {start}", flush=True)
+      state, run_key, history, start = resume(config, name, records, mngr, state, run_key,
+                                              earlier=resumptions, changes=changes, started=started)
     records.write_metrics(history)
     print(f"devices: {mesh.size} x {mesh.devices.flat[0].platform}", flush=True)
     placed = lambda images: None if images is None else jax.device_put(images, parallel.replicated(mesh))
@@ -345,14 +374,14 @@ def figure(value):
   return float(value) if value.ndim == 0 else [float(v) for v in value]
 
 
-def train_epoch(run, epoch):
+def epoch_fn(run, epoch):
   """(state, metrics) after training `run` for the epoch numbered `epoch` (from 0)."""
   return train.run_epoch(run.state, run.train_images, run.run_key, epoch,
                          batch_size=run.config.batch_size,
                          batch_sharding=parallel.batch_sharding(run.mesh))
 
 
-def evaluate_split(run, images):
+def evaluate_fn(run, images):
   """train.evaluate of the run's state on `images` (the test or validation split)."""
   return train.evaluate(run.state, images, run.eval_key)
 
@@ -434,7 +463,7 @@ def interrupted(run, received, done):
       f"--resume --workdir {run.workdir}")
 
 
-def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_split, observers=None):
+def train_loop(run, on_epoch=None, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, observers=None):
   """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
   epoch, checkpoints, and the final epoch's test evaluation in run.test.
   `observers` see each record (`write(record)`, then `close()`; default: a
@@ -443,8 +472,8 @@ def train_loop(run, on_epoch=None, epoch_fn=train_epoch, evaluate_fn=evaluate_sp
   (errors.Interrupted); non-finite training stops it before anything non-finite
   is written (errors.Diverged). With a validation split, the evaluated epochs
   also record `validation_mse` (for a DAE `validation_denoised_mse`). A sweep
-  passes its own `epoch_fn(run, epoch)` and `evaluate_fn(run, images)` (see
-  `train_epoch` and `evaluate_split`) and no observers; its records hold a list
+  passes its own `epoch_fn(run, epoch)` and `evaluate_fn(run, images)` (this
+  module's are the single run's) and no observers; its records hold a list
   per figure, a value per model, and the samples per second of all models."""
   config, mngr = run.config, run.checkpoints
   observers = [Pictures(run)] if observers is None else observers
