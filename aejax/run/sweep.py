@@ -31,6 +31,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from aejax import train, variants
@@ -41,8 +42,15 @@ from aejax.run.workdir import write_json
 
 
 def stack(trees):
-  """One pytree whose leaves are the leaves of `trees` stacked on a new leading axis."""
-  return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+  """One pytree whose leaves are the leaves of `trees` stacked on a new leading
+  axis: host arrays, stacked by NumPy with no program to compile (PRNG keys, which
+  have no host form, by jnp.stack)."""
+  def one(*xs):
+    xs = [jnp.asarray(x) for x in xs]   # a Python number as jnp.stack takes it
+    if jax.dtypes.issubdtype(xs[0].dtype, jax.dtypes.prng_key):
+      return jnp.stack(xs)
+    return np.stack(jax.device_get(xs))
+  return jax.tree.map(one, *trees)
 
 
 def model(tree, i):
@@ -67,7 +75,7 @@ def build(config, dataset=None):
   built = [experiment.build(member, dataset) for member in config.members()]
   tx = built[0][0].tx
   states = [state.replace(tx=tx) for state, _, _ in built]
-  return stack(states), jnp.stack([k for _, k, _ in built]), jnp.stack([k for _, _, k in built])
+  return stack(states), stack([k for _, k, _ in built]), stack([k for _, _, k in built])
 
 
 def build_placed(config, mesh, dataset=None):
