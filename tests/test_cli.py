@@ -105,6 +105,19 @@ def test_help_shows_defaults(capsys):
     assert fragment in text
 
 
+@pytest.mark.parametrize("name", ["reproduce/hinton2006", "reproduce/vincent2010", "reproduce/flax_vae"])
+def test_a_reproduction_script_describes_itself_in_its_help(capsys, name):
+  """--help opens with the script's own description (the paper's claim and its
+  commands, line breaks kept), not with that of the config class it runs."""
+  module = script(name).__globals__
+  with pytest.raises(SystemExit) as e:
+    module["main"](["--help"])
+  assert e.value.code == 0
+  own = module["__doc__"].strip().splitlines()
+  shown = capsys.readouterr().out
+  assert all(line in shown.splitlines() for line in own[:6]), shown[:1500]
+
+
 def expect_error(capsys, name, argv, *fragments):
   with pytest.raises(SystemExit) as e:
     script(name)(argv)

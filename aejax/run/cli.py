@@ -5,6 +5,7 @@ the program with one line on stderr and the exit status of aejax.errors.
 """
 import argparse
 import dataclasses
+import inspect
 import os
 import sys
 
@@ -32,7 +33,8 @@ def _number(kind):
 def make_parser(cls, description=None):
   """argparse parser whose flags are the fields of `cls`, listed by section
   (aejax.config.SECTIONS); given flags only are set."""
-  parser = ArgumentParser(description=description or cls.__doc__,
+  parser = ArgumentParser(description=inspect.cleandoc(description or cls.__doc__),
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
                           argument_default=argparse.SUPPRESS)
   groups = {name: parser.add_argument_group(name) for name in config_lib.SECTIONS}
   for f in dataclasses.fields(cls):
@@ -55,31 +57,32 @@ def make_parser(cls, description=None):
   return parser
 
 
-def parse(cls, argv=None):
-  """(config with defaults and the given flags, dict of the given flags)."""
-  given = vars(make_parser(cls).parse_args(argv))
+def parse(cls, argv=None, description=None):
+  """(config with defaults and the given flags, dict of the given flags); --help
+  prints `description` (default: the config class's docstring)."""
+  given = vars(make_parser(cls, description).parse_args(argv))
   for name, value in given.items():   # argparse reads --flag=-- as an empty list
     if isinstance(value, list):
       raise UserError(f"--{config_lib.flag(name)} needs a value, got {value!r}")
   return cls(**given), given   # not a replace of cls(): defaults that depend on given flags follow them
 
 
-def main(cls, run, argv=None):
+def main(cls, run, argv=None, description=None):
   """Parses flags into a `cls` config, checks it and calls run(config, given);
   a run that ends early prints `prog: error: ...` (or `interrupted: ...`) and
   exits with the status that aejax.errors gives its reason."""
   def parse_and_run():
-    config, given = parse(cls, argv)
+    config, given = parse(cls, argv, description)
     config.check()
     return run(config, given)
   return run_guarded(parse_and_run)
 
 
-def main_preset(cls, run, preset, argv=None):
+def main_preset(cls, run, preset, argv=None, description=None):
   """`main` with the flags of `preset` before the command line's (later flags win), as
   a script that fixes a setting runs; with --resume the run's own settings alone."""
   argv = sys.argv[1:] if argv is None else list(argv)
-  return main(cls, run, argv if "--resume" in argv else [*preset, *argv])
+  return main(cls, run, argv if "--resume" in argv else [*preset, *argv], description)
 
 
 def run_guarded(fn):

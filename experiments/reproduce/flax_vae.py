@@ -35,7 +35,7 @@ def rows(summary):
 
 def main(argv=None):
   summary = cli.main_preset(config.VAEConfig, lambda c, given: experiment.run(c, given, name="vae"),
-                            SETTING, argv)
+                            SETTING, argv, description=__doc__)
   data = (f"{summary['data_source']}, binarised, {summary['n_train']} training and "
           f"{summary['n_test']} test images, {summary['epochs']} epochs")
   extra = ("" if summary.get("test_nll") is None else

@@ -40,7 +40,7 @@ def rows(summary):
 
 def main(argv=None):
   summary = cli.main_preset(config.AEConfig, lambda c, given: experiment.run(c, given, name="ae"),
-                            SETTING, argv)
+                            SETTING, argv, description=__doc__)
   data = (f"{summary['data_source']}, {summary['n_train']} training and {summary['n_test']} test "
           f"images, {summary['epochs']} epochs")
   print(literature.table(rows(summary), data), flush=True)

@@ -69,7 +69,7 @@ def main(argv=None):
     own = [] if workdir is None else ["--workdir", os.path.join(workdir, name)]
     summaries[name] = cli.main_preset(
         config.SDAEConfig, lambda c, given: experiment.run(c, given, name="sdae"),
-        [*SETTING, *corruption], [*own, *argv])
+        [*SETTING, *corruption], [*own, *argv], description=__doc__)
   s = summaries["sdae"]
   pretrained, finetuned = s.get("stages", [{}])[0].get("epochs"), s.get("finetune_epochs")
   data = (f"{s['data_source']}, {s['n_train']} training and {s['n_test']} test images"
