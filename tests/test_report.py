@@ -28,6 +28,7 @@ PROVENANCE = {"started": "2026-11-28T08:00:00+00:00", "finished": "2026-11-28T08
 SUMMARY = {"test_mse": 0.0432, "test_psnr": 13.6, "knn_accuracy": 0.786, "linear_probe_accuracy": 0.738,
            "trustworthiness": 0.923, "continuity": 0.909, "noisy_input_mse": 0.0568, "denoised_mse": 0.0489}
 SUMMARY.update({f"pca_{k}": v / 2 for k, v in SUMMARY.items()})
+SUMMARY.update(finetuned_test_error=0.0128, finetune_epochs=30)   # a figure PCA has no twin of
 
 
 def blobs(labels):
@@ -90,6 +91,14 @@ def test_title_states_the_corruption_and_the_denoised_figure(page):
   assert "per-pixel MSE 0.0568 -&gt; 0.0489 (corrupted test input -&gt; its reconstruction)" in title
   assert "clean input 0.0432" in title
   assert "3-d code" in title and "7 epochs" in title
+
+
+def test_figures_table_shows_each_declared_figure_beside_pca_and_its_detail(page):
+  _, text, *_ = page
+  rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td></tr>", text)
+  shown = {label: (model, pca) for label, model, pca in rows}
+  assert shown["5-NN accuracy of the codes"] == ("0.7860", "0.3930")
+  assert shown["test error of the encoder fine-tuned with a softmax head, 30 epochs"] == ("0.0128", "-")
 
 
 def test_provenance_table_lists_every_setting_and_where_the_run_was_made(page):

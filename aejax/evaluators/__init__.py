@@ -27,7 +27,8 @@ class Column:
   """A figure of the summary as tables show it: `key` in summary.json, `label`
   (a phrase), `short` (a column heading), `unit` (what it measures and which way
   is better), `units` (its units in a few words), `fmt` (a format spec),
-  `plotted` (drawn against a sweep's axis)."""
+  `plotted` (drawn against a sweep's axis), `detail` (a phrase formatted with the
+  summary's figures, after the label where the summary has them)."""
   key: str
   label: str
   short: str
@@ -35,6 +36,14 @@ class Column:
   units: str = ""
   fmt: str = ".4f"
   plotted: bool = False
+  detail: str = ""
+
+  def described(self, summary):
+    """The label, with its detail filled from `summary` where it holds every figure named."""
+    try:
+      return f"{self.label}, {self.detail.format(**summary)}" if self.detail else self.label
+    except KeyError:
+      return self.label
 
 
 @dataclasses.dataclass(frozen=True)

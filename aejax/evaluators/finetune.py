@@ -111,4 +111,4 @@ def measure(subject):
 EVALUATOR = Evaluator("finetune", measure, order=35, columns=(
     Column("finetuned_test_error", "test error of the encoder fine-tuned with a softmax head",
            "fine-tuned err.", "fraction of test images misclassified, lower is better",
-           units="fraction", fmt=".4f"),))
+           units="fraction", fmt=".4f", detail="{finetune_epochs} epochs"),))

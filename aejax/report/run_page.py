@@ -429,7 +429,7 @@ def write(path, config, source, summary, pictures, workdir, view, provenance=Non
   esc = html.escape
   number = lambda value: "-" if value is None else f"{value:.4f}"
   rows = "".join(   # the evaluators' columns; PCA's beside the model's own
-      f"<tr><td>{esc(c.label)}</td><td>{number(summary[c.key])}</td><td>{number(summary.get('pca_' + c.key))}</td>"
+      f"<tr><td>{esc(c.described(summary))}</td><td>{number(summary[c.key])}</td><td>{number(summary.get('pca_' + c.key))}</td>"
       f"<td>{esc(c.unit)}</td></tr>" for c in evaluators.columns()
       if summary.get(c.key) is not None and not c.key.startswith("pca_"))
   extra = ""
