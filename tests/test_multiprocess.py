@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, TEST_XLA_FLAGS, fake_mnist
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
+SWEEP = os.path.join(ROOT, "experiments", "sweep.py")
 DAE = os.path.join(ROOT, "experiments", "dae.py")
 EPOCHS = 8
 LONG = 500      # epochs of a run that a signal or a kill stops: far more than it trains before
@@ -261,6 +262,19 @@ def test_half_given_settings_exit_2_naming_the_variable(tmp_path, data_dir, monk
       "JAX_PROCESS_ID set but not JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES: a run of several "
       "processes needs all of JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID")
   assert not os.path.exists(tmp_path / "w")
+
+
+def test_a_sweep_of_several_processes_exits_2_in_one_line(tmp_path, data_dir):
+  # a sweep trains on the devices of one process; without this check each process died on a traceback
+  workdir = tmp_path / "w"
+  done = finish(start(["--noise", "0.1,0.5", "--widths", "16", "--data-dir", data_dir, "--workdir", str(workdir)],
+                      devices=1, n=2, port=free_port(), script=SWEEP), timeout=120)
+  for rc, _, err in done:
+    assert rc == 2, err[-2000:]
+    assert err.strip().splitlines()[-1].endswith(
+        "this run has 2 processes: start one sweep per machine, each with its own --workdir"), err[-2000:]
+    assert "Traceback" not in err
+  assert not workdir.exists()
 
 
 def test_a_peer_that_never_joins_ends_the_wait(tmp_path, data_dir):

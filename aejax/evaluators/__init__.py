@@ -42,7 +42,7 @@ class Column:
     """The label, with its detail filled from `summary` where it holds every figure named."""
     try:
       return f"{self.label}, {self.detail.format(**summary)}" if self.detail else self.label
-    except KeyError:
+    except (KeyError, IndexError, TypeError, ValueError):   # a figure missing, or not formattable so
       return self.label
 
 

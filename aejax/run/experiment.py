@@ -132,8 +132,9 @@ def build(config, dataset=None):
   (aejax.variants.pretrains) is pretrained on `dataset` (loaded if not given)
   when its workdir holds no pretraining record yet, which it then writes;
   otherwise the checkpoint supplies the parameters. The optimizer follows
-  config.lr_schedule over the epochs of `dataset` (`optimizer`); the pretraining
-  keeps the configured rate throughout."""
+  config.lr_schedule over the epochs of `dataset` (`optimizer`; without a dataset,
+  a state to restore into, at the configured rate); the pretraining keeps the
+  configured rate throughout."""
   objective = objectives.OBJECTIVES[config.loss]
   model = make_model(config)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
@@ -144,8 +145,8 @@ def build(config, dataset=None):
                                    hparams=config_lib.hparams(config), augmentation=augmentation(config))
   records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
   if variants.pretrains(config) and not (records and os.path.isfile(records)):
-    state, stages = variants.pretrain(config, state, jax.random.fold_in(init_key, 1),
-                                      dataset or load_data(config))
+    dataset = dataset or load_data(config)
+    state, stages = variants.pretrain(config, state, jax.random.fold_in(init_key, 1), dataset)
     if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
       write_json(records, stages)
   return state.replace(tx=optimizer(config, dataset)), run_key, eval_key

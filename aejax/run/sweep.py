@@ -59,8 +59,9 @@ def model(tree, i):
 
 
 def on_host(run):
-  """(stacked states, eval keys [N]) of every model as host arrays, to slice
-  with `model` without a device program: on a mesh that splits the models,
+  """(stacked states, eval keys [N]) of every model, the states as host arrays
+  (the keys, which have no host form, on one device), to slice with `model`
+  without a program on the mesh: on a mesh that splits the models,
   slicing a leaf on the devices is a gather with a collective across the model
   axis, and XLA:CPU can deadlock when more than about 32 collective programs
   queue on a device (a sweep's per-leaf slices of several models do)."""
@@ -85,8 +86,13 @@ def build_placed(config, mesh, dataset=None):
 
 
 def make_mesh(config):
-  """A (model, data) mesh over --devices devices (0: all): --model-devices of
-  them (0: as many as divide both) split the models, the rest the batch."""
+  """A (model, data) mesh over --devices devices (0: all) of this process (a
+  sweep of several processes is refused): --model-devices of them (0: as many
+  as divide both) split the models, the rest the batch."""
+  if jax.process_count() > 1:
+    raise UserError(f"a sweep trains in one process, on that process's devices, and this run has "
+                    f"{jax.process_count()} processes: start one sweep per machine, each with its "
+                    "own --workdir")
   available = jax.devices()
   n_models = len(config.members())
   n = config.devices or len(available)

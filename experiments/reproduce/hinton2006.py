@@ -8,9 +8,10 @@ image, against 13.87 for PCA with 30 components; the claim is the ratio, 0.22.
 A linear 30-d code and a logistic output trained with the cross-entropy, as in the
 paper; modern training in place of its RBM pretraining and conjugate-gradient
 fine-tuning: ReLU hidden units (the paper's are logistic), Adam (lr 1e-3, no weight
-decay), batch 128, 100 epochs from a random start. The squared error per image is the per-pixel MSE in [0, 1] units
-times 784; PCA's reconstruction is clipped to [0, 1]. Every flag of experiments/ae.py
-applies (later flags win; with --resume, the run's own); the run's folder holds what ae.py writes.
+decay), batch 128, 100 epochs from a random start. The squared error per image is
+the per-pixel MSE in [0, 1] units times 784; PCA's reconstruction is clipped to
+[0, 1]. Every flag of experiments/ae.py applies (later flags win; with --resume, the
+run's own); the run's folder holds what ae.py writes.
 """
 from aejax import config
 from aejax.report import literature
