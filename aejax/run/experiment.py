@@ -138,8 +138,7 @@ def build(config, dataset=None):
   objective = objectives.OBJECTIVES[config.loss]
   model = make_model(config)
   init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
-  tx = optim.make_optimizer(config.lr, config.weight_decay, config.decoupled)
-  state = train.create_train_state(model, init_key, tx, objective=objective,
+  state = train.create_train_state(model, init_key, optimizer(config), objective=objective,
                                    corruption=config.corruption, noise=config.noise,
                                    regularisers=config_lib.regularisers(config),
                                    hparams=config_lib.hparams(config), augmentation=augmentation(config))
