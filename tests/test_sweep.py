@@ -253,9 +253,8 @@ def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
   dozens of collective programs (a gather per leaf and model) queue on its devices."""
   _, result, *_ = swept
   dump = tmp_path / "hlo"
-  env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") +   # compiled here: dumped
-         f" --xla_force_host_platform_device_count=4 --xla_dump_to={dump} --xla_dump_hlo_as_text",
-         "JAX_ENABLE_COMPILATION_CACHE": "false"}
+  env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") +   # each program's final HLO dumped,
+         f" --xla_force_host_platform_device_count=4 --xla_dump_to={dump} --xla_dump_hlo_as_text"}
   workdir = str(tmp_path / "run")
   out = subprocess.run(
       [sys.executable, os.path.join(ROOT, "experiments", "sweep.py"), *SWEPT, *TINY,
@@ -269,6 +268,7 @@ def test_model_axis_split_over_devices(swept, data_dir, tmp_path):
     for key in ("test_mse", "denoised_mse", "final_train_loss"):
       np.testing.assert_allclose(row[key], alone[key], rtol=1e-4)
   collective = re.compile(r"\s(all-reduce|all-gather|all-to-all|collective-permute|reduce-scatter)(-start)?\(")
+  # module_N.NAME.cpu_after_optimizations.txt where compiled, .after_optimizations.txt from the cache
   with_collectives = {path.name.split(".")[1] for path in dump.glob("*after_optimizations.txt")
                       if collective.search(path.read_text())}
   assert with_collectives == {"jit_train_epoch"}
