@@ -1,5 +1,6 @@
 """Every data source, on real images that ship with installed packages, and every
 kind of bad data named in one DataError."""
+import gzip
 import os
 import zipfile
 
@@ -88,6 +89,30 @@ def test_embedded_digits_split_is_balanced_disjoint_and_deterministic():
   np.testing.assert_array_equal(again.test_images, ds.test_images)
   # Real digits: mostly background, with ink at 255.
   assert 0.7 < np.mean(ds.train_images == 0) < 0.9 and ds.train_images.max() == 255
+
+
+def test_the_embedded_digits_are_read_exactly_and_a_damaged_copy_is_named(tmp_path, monkeypatch):
+  """The fast CSV reader gives NumPy's loadtxt values; any damage to the file is one DataError."""
+  path = mnist._embedded_path()
+  table = mnist.read_integer_csv(path, columns=785)
+  assert table.shape == (5000, 785)
+  np.testing.assert_array_equal(table[:50], np.loadtxt(path, delimiter=",", max_rows=50))
+  lines = gzip.open(path, "rb").read().split(b"\n")[:3]
+  not_integer = "holds a value that is not an integer"
+  damaged = {(lines[0].replace(b",0,", b",x,", 1)): not_integer, lines[0].replace(b",0,", b",,", 1): not_integer,
+             lines[0].rsplit(b",", 1)[0]: "2354 values on 3 lines, expected 785 to a line",
+             lines[0].replace(b",0,", b",256,", 1): "pixel values outside the integers 0..255"}
+  bad = tmp_path / "mnist_5k.csv.gz"
+  monkeypatch.setattr(mnist, "_embedded_path", lambda: str(bad))
+  for first, reason in damaged.items():
+    with gzip.open(bad, "wb") as f:
+      f.write(b"\n".join([first, *lines[1:]]) + b"\n")
+    with pytest.raises(dataset.DataError) as error:
+      mnist.load_embedded()
+    assert str(error.value).startswith(f"{bad}: {reason}"), str(error.value)
+  bad.write_bytes(b"not gzip")
+  with pytest.raises(dataset.DataError, match="cannot be read"):
+    mnist.load_embedded()
 
 
 def test_validation_split_is_held_out_of_training_with_a_fixed_draw():

