@@ -7,7 +7,8 @@ Read it in three levels; each imports only the levels below it.
    corruptions, augmentations), `optim`, `stacked` (layer-wise pretraining),
    `variants` (what is special about each variant) and `config` (the settings of
    each experiment, from which the command line is made). Below them: `units`
-   (per-pixel MSE in [0, 1] units, PSNR), `types` (the API's array shapes) and `errors`.
+   (per-pixel MSE in [0, 1] units, PSNR), `chunks` (a split measured a chunk at a
+   time), `types` (the API's array shapes) and `errors`.
 2. The measurements: `evaluators` (the manifold's metrics, PCA, log-likelihood).
 3. The report (`report`: pictures, report.html, TensorBoard) and the run
    (`run`: workdir, checkpoints, devices and processes, the command line, sweeps).

@@ -22,7 +22,7 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from aejax import objectives, units
+from aejax import chunks, objectives, units
 from aejax.data import augmentations, corruptions
 from aejax.types import Codes, Epoch, ImagePixels, Images, Metrics, PerExample, Pixels, PRNGKey
 
@@ -214,16 +214,10 @@ def model_program(fn=None, **jit_kwargs):
 @model_program(static_argnames=("batch_size",))
 def evaluate(state: "TrainState", images: Images, key: PRNGKey, *, batch_size: int = 1000) -> Metrics:
   """Means of `eval_step`'s measurements over all of `images` ([N, H, W, C], uint8
-  or pixels in [0, 1]), in chunks of `batch_size`; the same key gives the same corruptions."""
-  n = images.shape[0]
-  n_chunks = -(-n // batch_size)
-  padded = jnp.pad(images, ((0, n_chunks * batch_size - n),) + ((0, 0),) * (images.ndim - 1))
-  chunks = padded.reshape(n_chunks, batch_size, *images.shape[1:])
-  keys = jax.random.split(key, n_chunks)
-  per_example = jax.lax.map(
-      lambda args: eval_step(state, as_pixels(args[0]), args[1]), (chunks, keys))
-  valid = jnp.arange(n_chunks * batch_size) < n
-  return jax.tree.map(lambda v: jnp.sum(jnp.where(valid, v.reshape(-1), 0.0)) / n, per_example)
+  or pixels in [0, 1]), in chunks of `batch_size` (chunks.map_in_chunks); the same
+  key gives the same corruptions."""
+  per_example = chunks.map_in_chunks(lambda x, k: eval_step(state, as_pixels(x), k), images, batch_size, key)
+  return jax.tree.map(jnp.mean, per_example)
 
 
 @model_program

@@ -8,7 +8,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Lowest first; a module may import its own rank and those below.
-RANKS = {"errors": 0, "units": 0, "types": 0, "data": 1, "models": 1, "objectives": 1, "optim": 1, "train": 2,
+RANKS = {"errors": 0, "units": 0, "types": 0, "chunks": 0, "data": 1, "models": 1, "objectives": 1, "optim": 1, "train": 2,
          "stacked": 3, "variants": 4, "config": 4, "evaluators": 5, "report": 6, "run": 7}
 
 

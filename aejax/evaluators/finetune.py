@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from aejax import train
+from aejax import chunks, train
 from aejax.evaluators import Column, Evaluator
 
 # Adam with the learning rate traced, so that every rate shares one program.
@@ -55,11 +55,7 @@ def _epoch(state, params, opt_state, images, labels, key, epoch, *, batch_size):
 @train.model_program(static_argnames=("batch_size",))
 def _errors(state, params, images, labels, *, batch_size=1000):
   """How many of `images` the classifier labels wrongly, in chunks of `batch_size`."""
-  n = images.shape[0]
-  n_chunks = -(-n // batch_size)
-  pad = ((0, n_chunks * batch_size - n),) + ((0, 0),) * (images.ndim - 1)
-  chunks = jnp.pad(images, pad).reshape(n_chunks, batch_size, *images.shape[1:])
-  predicted = jax.lax.map(lambda x: jnp.argmax(logits(state, params, x), axis=-1), chunks).reshape(-1)[:n]
+  predicted = chunks.map_in_chunks(lambda x: jnp.argmax(logits(state, params, x), axis=-1), images, batch_size)
   return jnp.sum(predicted != labels)
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from aejax import train, variants
+from aejax import chunks, train, variants
 from aejax.evaluators import Column, Evaluator
 from aejax.objectives import variational
 
@@ -122,21 +122,14 @@ def log_likelihoods(state, pixels, key, *, k=1000, batch_size=100, chunk=100):
   if state.objective.output != "logits":
     raise ValueError(f"the Bernoulli likelihood needs a decoder of logits (the BCE objective), "
                      f"not the {state.objective.name!r} objective")
-  n = pixels.shape[0]
-  n_batches = -(-n // batch_size)
-  pad = ((0, n_batches * batch_size - n),) + ((0, 0),) * (pixels.ndim - 1)
-  batches = jnp.pad(train.as_pixels(pixels), pad).reshape(n_batches, batch_size, *pixels.shape[1:])
-  keys = jax.vmap(functools.partial(jax.random.fold_in, _typed(key)))(
-      jnp.arange(n_batches * batch_size))
-
   def one(args):
-    x, keys = args
+    x, index = args
     return importance_log_likelihood(
         lambda x: _posterior_stats(state, state.objective.to_model(x)),
-        functools.partial(_bernoulli_decoder, state), x, keys, k=k, chunk=chunk)
+        functools.partial(_bernoulli_decoder, state), train.as_pixels(x),
+        jax.vmap(functools.partial(jax.random.fold_in, _typed(key)))(index), k=k, chunk=chunk)
 
-  estimates = jax.lax.map(one, (batches, keys.reshape(n_batches, batch_size)))
-  return jax.tree.map(lambda v: v.reshape(-1)[:n], estimates)
+  return chunks.map_in_chunks(one, (pixels, jnp.arange(pixels.shape[0])), batch_size)
 
 
 def test_nll(state, pixels, key, *, k=1000, batch_size=100, chunk=100):

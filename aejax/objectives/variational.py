@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from aejax import objectives
+from aejax import chunks, objectives
 from aejax.units import per_example
 
 
@@ -43,14 +43,9 @@ def negative_elbo(state, pixels, key, *, batch_size=1000):
   """-ELBO of a Gaussian-encoder model with a cross-entropy decoder, in nats per
   image: the mean over `pixels` ([N, H, W, C] in [0, 1]) of the sigmoid cross-entropy
   of the decoded logits summed over every pixel value, one draw of z each, plus
-  KL(q(z|x) || N(0, I)). Chunks of `batch_size`."""
-  n = pixels.shape[0]
-  n_chunks = -(-n // batch_size)
-  chunks = jnp.pad(pixels, ((0, n_chunks * batch_size - n),) + ((0, 0),) * (pixels.ndim - 1))
-  chunks = chunks.reshape(n_chunks, batch_size, *pixels.shape[1:])
+  KL(q(z|x) || N(0, I)). Chunks of `batch_size` (chunks.map_in_chunks)."""
 
-  def one(args):
-    x, k = args
+  def one(x, k):
     variables = {"params": state.params}
     code, sown = state.apply_fn(variables, x, method="encode", rngs={"sample": k},
                                 mutable="intermediates")
@@ -58,8 +53,7 @@ def negative_elbo(state, pixels, key, *, batch_size=1000):
     return (jnp.sum(per_example(optax.sigmoid_binary_cross_entropy(logits, x)), axis=-1)
             + gaussian_kl(*posterior(sown["intermediates"])))
 
-  per_image = jax.lax.map(one, (chunks, jax.random.split(key, n_chunks))).reshape(-1)
-  return jnp.sum(jnp.where(jnp.arange(per_image.shape[0]) < n, per_image, 0.0)) / n
+  return jnp.mean(chunks.map_in_chunks(one, pixels, batch_size, key))
 
 
 def prior_samples(key, n, latent_dim):
