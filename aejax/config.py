@@ -404,14 +404,16 @@ def section(f):
 
 
 def field_type(cls, f):
-  """The plain type of a config field (Optional[X] -> X)."""
+  """The plain type of a config field (Optional[X] -> X, tuple[float, ...] -> tuple)."""
   hint = typing.get_type_hints(cls)[f.name]
-  args = [a for a in typing.get_args(hint) if a is not type(None)]
-  return args[0] if args else hint
+  if typing.get_origin(hint) is typing.Union:
+    return next(a for a in typing.get_args(hint) if a is not type(None))
+  return typing.get_origin(hint) or hint
 
 
 def floats(text, name):
-  """The comma-separated numbers of flag `name`; ConfigError if any is not one."""
+  """The comma-separated numbers of flag `name` (text, as typed) as a tuple of floats;
+  ConfigError if any is not a finite number."""
   try:
     values = tuple(float(v) for v in str(text).split(","))
     if not all(-float("inf") < v < float("inf") for v in values):
@@ -419,6 +421,27 @@ def floats(text, name):
   except ValueError:
     raise ConfigError(f"--{flag(name)} must be numbers separated by commas, got {text!r}") from None
   return values
+
+
+def as_floats(value, name):
+  """A list setting of a sweep as a tuple of floats, from a tuple or list of numbers, one
+  number, or the comma-separated text that the command line (and sweep folders written
+  before the settings had types) hold; ConfigError if it is none of these."""
+  if isinstance(value, str):
+    return floats(value, name) if value.strip() else ()
+  if isinstance(value, (int, float)) and not isinstance(value, bool):
+    value = (value,)
+  if not isinstance(value, (tuple, list)) or not all(
+      isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    raise ConfigError(f"--{flag(name)} must be numbers, got {value!r}")
+  if not all(-float("inf") < v < float("inf") for v in value):
+    raise ConfigError(f"--{flag(name)} must be finite numbers, got {list(value)!r}")
+  return tuple(float(v) for v in value)
+
+
+def shown(value):
+  """A setting as its flag is typed: a sweep's list comma-separated, anything else as str()."""
+  return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
 
 
 # The list-valued settings of a sweep: every traced one (aejax.train: the corruption
@@ -430,9 +453,12 @@ SWEPT = ("noise", "lr", "weight_decay", *AUGMENTATION_RANGES, "code_l1", "sparsi
 SWEEP_VARIANTS = ("ae", "dae", "sparse", "contractive", "vae")
 
 
-def listed(help):  # pylint: disable=redefined-builtin
-  """A sweep's list of values of a setting; empty: the variant's default."""
-  return option("", help + ", comma-separated (default: the variant's)")
+def listed(help, default=()):  # pylint: disable=redefined-builtin
+  """A sweep's list of values of a traced setting (a tuple of floats; on the command
+  line comma-separated); empty: the variant's default."""
+  return dataclasses.field(default=default, metadata={
+      "help": help + ", comma-separated (default: " + (shown(default) if default else "the variant's") + ")",
+      "listed": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -448,18 +474,18 @@ class SweepConfig(VariantConfig):
                                      tuple(corruptions.CORRUPTIONS))
   loss: Optional[str] = option(None, "the objective of every model (default: the variant's: bce for "
                                "vae, mse for the others)", tuple(objectives.OBJECTIVES))
-  noise: str = listed("corruption levels (each as dae.py's --noise; 0.5 with a corruption)")
-  lr: str = option("1e-3", "learning rates, comma-separated")
-  weight_decay: str = option("1e-5", "weight decays, comma-separated (L2 term, or AdamW's with --decoupled)")
-  rotation: str = option("10", "with --augmentation affine: largest rotations in degrees, comma-separated")
-  shift: str = option("1.5", "with --augmentation affine: largest moves in pixels, comma-separated")
-  scale: str = option("0.1", "with --augmentation affine: largest relative changes of size, comma-separated")
-  flip: str = option("0", "with --augmentation affine: probabilities of a left-right mirror, comma-separated")
-  code_l1: str = listed("with --variant sparse: weights of the code's L1 norm")
-  sparsity: str = listed("with --variant sparse: weights of the KL sparsity penalty")
-  rho: str = listed("with --variant sparse: target mean activations")
-  contraction: str = listed("with --variant contractive: weights lambda of the Jacobian's norm")
-  beta: str = listed("with --variant vae: weights beta of the KL term")
+  noise: tuple[float, ...] = listed("corruption levels (each as dae.py's --noise; 0.5 with a corruption)")
+  lr: tuple[float, ...] = listed("learning rates", (1e-3,))
+  weight_decay: tuple[float, ...] = listed("weight decays (L2 term, or AdamW's with --decoupled)", (1e-5,))
+  rotation: tuple[float, ...] = listed("with --augmentation affine: largest rotations in degrees", (10.0,))
+  shift: tuple[float, ...] = listed("with --augmentation affine: largest moves in pixels", (1.5,))
+  scale: tuple[float, ...] = listed("with --augmentation affine: largest relative changes of size", (0.1,))
+  flip: tuple[float, ...] = listed("with --augmentation affine: probabilities of a left-right mirror", (0.0,))
+  code_l1: tuple[float, ...] = listed("with --variant sparse: weights of the code's L1 norm")
+  sparsity: tuple[float, ...] = listed("with --variant sparse: weights of the KL sparsity penalty")
+  rho: tuple[float, ...] = listed("with --variant sparse: target mean activations")
+  contraction: tuple[float, ...] = listed("with --variant contractive: weights lambda of the Jacobian's norm")
+  beta: tuple[float, ...] = listed("with --variant vae: weights beta of the KL term")
   seeds: int = option(1, "seeds per setting: --seed, --seed+1, ...")
   chunk: int = option(0, "models vectorised together on a device (0: 1 on CPU, every model on GPU); "
                       "with 1 each model is computed exactly as its single run")
@@ -481,7 +507,11 @@ class SweepConfig(VariantConfig):
     return variants.VARIANTS[self.variant].config
 
   def __post_init__(self):
-    """The corruption and objective in force, the variant's unless given, are recorded."""
+    """The lists of SWEPT as tuples of floats (`as_floats`: given as lists, one number or
+    comma-separated text too); the corruption and objective in force, the variant's
+    unless given, are recorded."""
+    for name in SWEPT:
+      object.__setattr__(self, name, as_floats(getattr(self, name), name))
     defaults = {f.name: f.default for f in dataclasses.fields(self.member_class())}
     for name in ("corruption", "loss"):
       if getattr(self, name) is None:
@@ -492,8 +522,7 @@ class SweepConfig(VariantConfig):
     names = {f.name for f in dataclasses.fields(self.member_class())}
     common = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
               if f.name in names and f.name not in SWEPT and getattr(self, f.name) is not None}
-    common.update({name: floats(getattr(self, name), name)[0] for name in SWEPT
-                   if name in names and getattr(self, name) != ""})
+    common.update({name: getattr(self, name)[0] for name in SWEPT if name in names and getattr(self, name)})
     return common
 
   def values(self):
@@ -503,7 +532,7 @@ class SweepConfig(VariantConfig):
     cls = self.member_class()
     names = {f.name for f in dataclasses.fields(cls)}
     probe = cls(**self._common())   # the variant's defaults under the sweep's settings
-    out = {name: floats(getattr(self, name), name) if getattr(self, name) != "" else (getattr(probe, name),)
+    out = {name: getattr(self, name) or (getattr(probe, name),)
            for name in SWEPT if name in names and (self.augmentation != "none" or name not in AUGMENTATION_RANGES)}
     out["seed"] = tuple(range(self.seed, self.seed + self.seeds))
     return out
@@ -521,10 +550,10 @@ class SweepConfig(VariantConfig):
                           f"got {getattr(self, name)}")
     fields = {f.name: f for f in dataclasses.fields(self.member_class())}
     for name in SWEPT:
-      if getattr(self, name) != "" and name not in fields and getattr(self, name) != _default(SweepConfig, name):
+      if getattr(self, name) and name not in fields and getattr(self, name) != _default(SweepConfig, name):
         raise ConfigError(f"--{flag(name)} is not a setting of --variant {self.variant}")
     for name in AUGMENTATION_RANGES:
-      if self.augmentation == "none" and len(floats(getattr(self, name), name)) > 1:
+      if self.augmentation == "none" and len(getattr(self, name)) > 1:
         raise ConfigError(f"--{name} lists several values, which need --augmentation affine")
     for name, values in self.values().items():
       if "regulariser" in getattr(fields.get(name), "metadata", {}) and 0 in values and any(values):

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,6 +204,32 @@ def test_augmentation_ranges_are_axes_of_an_augmented_sweep_only(capsys):
   assert "rotation" not in plain.values() and {m.rotation for m in plain.members()} == {10.0}
   expect_error(capsys, "sweep", ["--rotation", "0,5"], "--rotation lists several values, which need "
                                                         "--augmentation affine")
+
+
+def test_the_lists_are_typed_and_a_folder_of_text_lists_reads_as_before(swept, tmp_path):
+  """A sweep's lists are tuples of floats (the command line's comma-separated text, read
+  once), JSON lists in config.json. A folder of an earlier version holds them as text
+  ("0.1,0.5"; "" for the variant's default): it reads as the same config, and --resume
+  compares the flags given with its values."""
+  from aejax import config
+  from aejax.run import cli, workdir as workdir_lib
+  workdir, *_ = swept
+  saved = json.load(open(os.path.join(workdir, "config.json")))
+  assert saved["noise"] == [0.1, 0.5] and saved["lr"] == [0.001] and saved["beta"] == []
+  typed = workdir_lib.read_config(workdir)[1]
+  assert typed["noise"] == (0.1, 0.5) and typed["lr"] == (0.001,) and typed["beta"] == ()
+  old = tmp_path / "old"
+  shutil.copytree(workdir, old, ignore=shutil.ignore_patterns(workdir_lib.LOCK_FILE))
+  with open(old / "config.json", "w") as f:
+    json.dump({**saved, **{k: ",".join(map(str, saved[k])) for k in config.SWEPT}}, f)
+  assert json.load(open(old / "config.json"))["noise"] == "0.1,0.5"
+  assert workdir_lib.read_config(str(old))[1] == typed
+  resume = ["--resume", "--workdir", str(old)]
+  assert experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.5"]),
+                                   "sweep")[0].noise == (0.1, 0.5)
+  with pytest.raises(workdir_lib.WorkdirError, match=r"--resume cannot change --noise \(was \(0.1, 0.5\), "
+                                                     r"now \(0.1, 0.3\)\)"):
+    experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.3"]), "sweep")
 
 
 def test_series_mean_and_spread_over_seeds():

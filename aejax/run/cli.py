@@ -50,6 +50,8 @@ def make_parser(cls, description=None):
     if kind is bool:   # on by default: --no-FLAG turns it off
       group.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
                          help=help_text)
+    elif f.metadata.get("listed"):   # a sweep's list: its text, read by config.as_floats in `parse`
+      group.add_argument(name, help=help_text, metavar=f.name.upper())
     else:
       choices = f.metadata.get("choices")
       group.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,
@@ -61,9 +63,12 @@ def parse(cls, argv=None, description=None):
   """(config with defaults and the given flags, dict of the given flags); --help
   prints `description` (default: the config class's docstring)."""
   given = vars(make_parser(cls, description).parse_args(argv))
+  listed = {f.name for f in dataclasses.fields(cls) if f.metadata.get("listed")}
   for name, value in given.items():   # argparse reads --flag=-- as an empty list
     if isinstance(value, list):
       raise UserError(f"--{config_lib.flag(name)} needs a value, got {value!r}")
+    if name in listed:
+      given[name] = config_lib.as_floats(value, name)
   return cls(**given), given   # not a replace of cls(): defaults that depend on given flags follow them
 
 

@@ -94,6 +94,12 @@ def read_json(path):
 
 def _field_ok(cls, f, value):
   kind = config_lib.field_type(cls, f)
+  if f.metadata.get("listed"):   # a list of numbers (text in folders written before it had a type)
+    try:
+      config_lib.as_floats(value, f.name)
+      return True
+    except UserError:
+      return False
   if value is None:
     return f.default is None
   if kind is float:
@@ -101,6 +107,14 @@ def _field_ok(cls, f, value):
   if kind is int:
     return isinstance(value, int) and not isinstance(value, bool)
   return isinstance(value, kind)
+
+
+def _added(field, base):
+  """The value of a field that a config.json written before it existed ran with: the
+  plain AE's setting of that name (a sweep's list of it: the one value), else its default."""
+  if field.name not in base:
+    return field.default
+  return (float(base[field.name]),) if field.metadata.get("listed") else type(field.default)(base[field.name])
 
 
 def read_config(workdir, missing="not a run folder"):
@@ -121,13 +135,13 @@ def read_config(workdir, missing="not a run folder"):
   missing = set(fields) - set(saved)
   if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
     base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
-    saved.update({added: type(fields[added].default)(base[added]) if added in base  # a sweep's: text
-                  else fields[added].default for added in missing})
+    saved.update({added: _added(fields[added], base) for added in missing})
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
   bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))
   if bad:
     raise WorkdirError(f"{path}: damaged, wrong type of " + ", ".join(bad))
+  saved.update({k: config_lib.as_floats(saved[k], k) for k, f in fields.items() if f.metadata.get("listed")})
   try:
     cls(**saved).check()
   except UserError as e:
