@@ -75,8 +75,8 @@ def _cell(value):
     return "-"
   if isinstance(value, float):
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-  if isinstance(value, list):   # a sweep's list of a setting
-    return ",".join(_cell(v) for v in value)
+  if isinstance(value, (list, tuple)):   # a sweep's list of a setting; empty: the variant's default
+    return ",".join(_cell(v) for v in value) or "-"
   return str(value)
 
 

@@ -108,3 +108,12 @@ def test_labels_name_the_runs_and_augmentation_ranges_count_only_where_applied(r
   err = capsys.readouterr().err.strip()
   assert err.endswith("--labels must name each of the 2 runs once, separated by commas; got 'only one'")
   assert len(err.splitlines()) == 1
+
+
+def test_a_sweeps_lists_show_as_their_flags_are_typed(runs, tmp_path, capsys):
+  a, *_ = runs
+  sweep = make_run(str(tmp_path / "sweep"), {"experiment": "sweep", "noise": [0.1, 0.5], "lr": [0.001, 0.003]})
+  script("compare")([a, sweep, "--out", str(tmp_path / "out")])
+  rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| sweep (unfinished) |")]
+  assert len(rows) == 1 and "| 0.001,0.003 |" in rows[0] and "| 0.1,0.5 |" in rows[0], rows
+  assert "()" not in rows[0]   # the lists it leaves to the variant (its config.json's, or added since)

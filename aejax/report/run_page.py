@@ -154,8 +154,6 @@ def _value(value):
     return f"{value:.6g}"
   if value is None:
     return "-"
-  if isinstance(value, (list, tuple)):   # a sweep's list of a setting, as its flag is typed
-    return ",".join(_value(v) for v in value)
   return str(value)
 
 
