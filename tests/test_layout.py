@@ -60,8 +60,9 @@ def test_ruff_finds_nothing():
 
 def test_a_run_that_draws_nothing_imports_no_plotting_library():
   """matplotlib costs a training process half a second at start: the processes that draw
-  (an analysis, report.html, a sweep's plots) import it, a --no-analysis run and --help do not."""
-  done = subprocess.run([sys.executable, "-c", "import sys, aejax.run.experiment; "
+  (an analysis, report.html, a sweep's plots) import it, a --no-analysis run, a sweep's
+  --no-pictures and --help do not."""
+  done = subprocess.run([sys.executable, "-c", "import sys, aejax.run.experiment, aejax.run.sweep; "
                          "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"],
                         capture_output=True, text=True, cwd=ROOT)
   assert done.returncode == 0 and done.stdout.strip() == "[]", (done.stdout, done.stderr[-2000:])

@@ -10,14 +10,9 @@ import html
 import itertools
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
-import numpy as np  # pylint: disable=wrong-import-position
-
-from aejax import evaluators  # pylint: disable=wrong-import-position
-from aejax.report import plots  # pylint: disable=wrong-import-position
+from aejax import evaluators
 
 SWEEP_FILE = "sweep.json"
 CSV_FILE = "sweep.csv"
@@ -57,7 +52,10 @@ def series(result, figure):
 
 def plot(path, result, figures):
   """One panel per figure of `figures` against the swept axis: the mean over
-  seeds with error bars of one standard deviation, a line per other setting."""
+  seeds with error bars of one standard deviation, a line per other setting.
+  (matplotlib is imported here: a sweep with --no-pictures, and --help, start without it.)"""
+  from aejax.report import plots  # pylint: disable=import-outside-toplevel  (first: it selects Agg)
+  plt = plots.plt
   x_name = swept_axis(result["axes"])
   fig, axs = plt.subplots(1, len(figures), figsize=(3.6 * len(figures), 3.0), squeeze=False)
   for ax, figure in zip(axs[0], figures):
