@@ -10,6 +10,8 @@ weight and the noise level; see aejax.objectives).
 """
 import dataclasses
 import itertools
+import numbers
+import types
 import typing
 from typing import Optional
 
@@ -406,7 +408,7 @@ def section(f):
 def field_type(cls, f):
   """The plain type of a config field (Optional[X] -> X, tuple[float, ...] -> tuple)."""
   hint = typing.get_type_hints(cls)[f.name]
-  if typing.get_origin(hint) is typing.Union:
+  if typing.get_origin(hint) in (typing.Union, types.UnionType):
     return next(a for a in typing.get_args(hint) if a is not type(None))
   return typing.get_origin(hint) or hint
 
@@ -424,15 +426,18 @@ def floats(text, name):
 
 
 def as_floats(value, name):
-  """A list setting of a sweep as a tuple of floats, from a tuple or list of numbers, one
-  number, or the comma-separated text that the command line (and sweep folders written
-  before the settings had types) hold; ConfigError if it is none of these."""
+  """A list setting of a sweep as a tuple of floats, from a tuple, list or 1-d array of
+  numbers (NumPy's too), one number, or the comma-separated text that the command line
+  (and sweep folders written before the settings had types) hold, "" for none;
+  ConfigError if it is none of these."""
   if isinstance(value, str):
-    return floats(value, name) if value.strip() else ()
-  if isinstance(value, (int, float)) and not isinstance(value, bool):
+    return floats(value, name) if value else ()
+  number = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and type(v).__name__ != "bool_"
+  if hasattr(value, "tolist"):   # a NumPy array or scalar
+    value = value.tolist()
+  if number(value):
     value = (value,)
-  if not isinstance(value, (tuple, list)) or not all(
-      isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+  if not isinstance(value, (tuple, list)) or not all(number(v) for v in value):
     raise ConfigError(f"--{flag(name)} must be numbers, got {value!r}")
   if not all(-float("inf") < v < float("inf") for v in value):
     raise ConfigError(f"--{flag(name)} must be finite numbers, got {list(value)!r}")

@@ -214,10 +214,9 @@ def model_program(fn=None, **jit_kwargs):
 @model_program(static_argnames=("batch_size",))
 def evaluate(state: "TrainState", images: Images, key: PRNGKey, *, batch_size: int = 1000) -> Metrics:
   """Means of `eval_step`'s measurements over all of `images` ([N, H, W, C], uint8
-  or pixels in [0, 1]), in chunks of `batch_size` (chunks.map_in_chunks); the same
+  or pixels in [0, 1]), in chunks of `batch_size` (chunks.mean_in_chunks); the same
   key gives the same corruptions."""
-  per_example = chunks.map_in_chunks(lambda x, k: eval_step(state, as_pixels(x), k), images, batch_size, key)
-  return jax.tree.map(jnp.mean, per_example)
+  return chunks.mean_in_chunks(lambda x, k: eval_step(state, as_pixels(x), k), images, batch_size, key)
 
 
 @model_program

@@ -15,7 +15,7 @@ import json
 import os
 
 from aejax import evaluators
-from aejax.config import AUGMENTATION_RANGES
+from aejax.config import AUGMENTATION_RANGES, as_floats
 from aejax.errors import UserError
 from aejax.report import plots
 from aejax.run import cli, experiment
@@ -55,6 +55,12 @@ def read_run(workdir):
     added = {n for group in defaults.ADDED_LATER for n in group}
     config.update({f.name: f.default for f in dataclasses.fields(defaults)
                    if f.name in added and f.name not in config})
+    for f in dataclasses.fields(defaults):   # a sweep's lists: JSON lists, or text in older folders
+      if f.metadata.get("listed") and config.get(f.name) is not None:
+        try:
+          config[f.name] = list(as_floats(config[f.name], f.name))
+        except UserError:
+          pass   # shown as it is
   summary_path = os.path.join(workdir, "summary.json")
   summary = _read_json(summary_path, "a run's summary") if os.path.isfile(summary_path) else {}
   try:

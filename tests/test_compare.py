@@ -117,3 +117,7 @@ def test_a_sweeps_lists_show_as_their_flags_are_typed(runs, tmp_path, capsys):
   rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| sweep (unfinished) |")]
   assert len(rows) == 1 and "| 0.001,0.003 |" in rows[0] and "| 0.1,0.5 |" in rows[0], rows
   assert "()" not in rows[0]   # the lists it leaves to the variant (its config.json's, or added since)
+  # a sweep folder of an earlier version holds its lists as text: the same settings, not a difference
+  old = make_run(str(tmp_path / "old"), {"experiment": "sweep", "noise": "0.1,0.5", "lr": "1e-3,3e-3"})
+  result = script("compare")([sweep, old, "--out", str(tmp_path / "out2")])
+  assert "noise" not in result["differing"] and "lr" not in result["differing"], result["differing"]

@@ -99,9 +99,11 @@ def test_the_embedded_digits_are_read_exactly_and_a_damaged_copy_is_named(tmp_pa
   np.testing.assert_array_equal(table[:50], np.loadtxt(path, delimiter=",", max_rows=50))
   lines = gzip.open(path, "rb").read().split(b"\n")[:3]
   not_integer = "holds a value that is not an integer"
+  outside = "pixel values outside the integers 0..255"
   damaged = {(lines[0].replace(b",0,", b",x,", 1)): not_integer, lines[0].replace(b",0,", b",,", 1): not_integer,
-             lines[0].rsplit(b",", 1)[0]: "2354 values on 3 lines, expected 785 to a line",
-             lines[0].replace(b",0,", b",256,", 1): "pixel values outside the integers 0..255"}
+             lines[0].rsplit(b",", 1)[0]: "line 1 holds 784 values, expected 785",
+             lines[0] + b"\n": "line 2 holds 1 values, expected 785",   # a blank line
+             lines[0].replace(b",0,", b",256,", 1): outside, lines[0].replace(b",0,", b",4294967301,", 1): outside}
   bad = tmp_path / "mnist_5k.csv.gz"
   monkeypatch.setattr(mnist, "_embedded_path", lambda: str(bad))
   for first, reason in damaged.items():
@@ -110,9 +112,10 @@ def test_the_embedded_digits_are_read_exactly_and_a_damaged_copy_is_named(tmp_pa
     with pytest.raises(dataset.DataError) as error:
       mnist.load_embedded()
     assert str(error.value).startswith(f"{bad}: {reason}"), str(error.value)
-  bad.write_bytes(b"not gzip")
-  with pytest.raises(dataset.DataError, match="cannot be read"):
-    mnist.load_embedded()
+  for content in (b"not gzip", gzip.compress(b"0,1\n" * 1000)[:-30] + bytes(30)):   # not gzip; its data damaged
+    bad.write_bytes(content)
+    with pytest.raises(dataset.DataError, match="cannot be read"):
+      mnist.load_embedded()
 
 
 def test_validation_split_is_held_out_of_training_with_a_fixed_draw():

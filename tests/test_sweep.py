@@ -227,9 +227,17 @@ def test_the_lists_are_typed_and_a_folder_of_text_lists_reads_as_before(swept, t
   resume = ["--resume", "--workdir", str(old)]
   assert experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.5"]),
                                    "sweep")[0].noise == (0.1, 0.5)
-  with pytest.raises(workdir_lib.WorkdirError, match=r"--resume cannot change --noise \(was \(0.1, 0.5\), "
-                                                     r"now \(0.1, 0.3\)\)"):
+  with pytest.raises(workdir_lib.WorkdirError, match=r"--resume cannot change --noise \(was 0.1,0.5, now 0.1,0.3\)"):
     experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.3"]), "sweep")
+
+
+def test_the_lists_take_python_and_numpy_numbers_and_refuse_anything_else():
+  from aejax import config
+  swept = config.SweepConfig(noise=np.array([0.1, 0.5]), lr=np.float64(0.5), weight_decay=[0, 1e-5], beta="")
+  assert (swept.noise, swept.lr, swept.weight_decay, swept.beta) == ((0.1, 0.5), (0.5,), (0.0, 1e-5), ())
+  for bad in (" ", [True], "0.1,x", [float("nan")], {"lr": 1.0}):
+    with pytest.raises(config.ConfigError, match="^--lr must be"):
+      config.SweepConfig(lr=bad)
 
 
 def test_series_mean_and_spread_over_seeds():

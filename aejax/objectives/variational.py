@@ -43,7 +43,7 @@ def negative_elbo(state, pixels, key, *, batch_size=1000):
   """-ELBO of a Gaussian-encoder model with a cross-entropy decoder, in nats per
   image: the mean over `pixels` ([N, H, W, C] in [0, 1]) of the sigmoid cross-entropy
   of the decoded logits summed over every pixel value, one draw of z each, plus
-  KL(q(z|x) || N(0, I)). Chunks of `batch_size` (chunks.map_in_chunks)."""
+  KL(q(z|x) || N(0, I)). Chunks of `batch_size` (chunks.mean_in_chunks)."""
 
   def one(x, k):
     variables = {"params": state.params}
@@ -53,7 +53,7 @@ def negative_elbo(state, pixels, key, *, batch_size=1000):
     return (jnp.sum(per_example(optax.sigmoid_binary_cross_entropy(logits, x)), axis=-1)
             + gaussian_kl(*posterior(sown["intermediates"])))
 
-  return jnp.mean(chunks.map_in_chunks(one, pixels, batch_size, key))
+  return chunks.mean_in_chunks(one, pixels, batch_size, key)
 
 
 def prior_samples(key, n, latent_dim):

@@ -76,9 +76,10 @@ def resumed_config(config, given, name):
   if name_saved != name:
     raise WorkdirError(f"{config.workdir}: a run of {name_saved}.py, not of {name}.py")
   refused = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
+  typed = lambda v: config_lib.shown(v) if isinstance(v, tuple) else repr(v)   # a sweep's list as its flag
   if refused:
     raise WorkdirError("--resume cannot change " + ", ".join(
-        f"--{k.replace('_', '-')} (was {saved[k]!r}, now {given[k]!r})" for k in refused))
+        f"--{k.replace('_', '-')} (was {typed(saved[k])}, now {typed(given[k])})" for k in refused))
   config = dataclasses.replace(
       config, **{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
   config.check()
