@@ -157,6 +157,43 @@ def mnist_dir(tmp_path):
   return fake_mnist(str(tmp_path / "mnist"))
 
 
+def script(name):
+  """The `main` of experiments/NAME.py, loaded afresh: the script run in this process."""
+  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", f"{name}.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.main
+
+
+def call(capsys, name, argv):
+  """(exit status, stdout, stderr) of an experiment script run in this process."""
+  try:
+    script(name)(argv)
+    code = 0
+  except SystemExit as e:
+    code = e.code
+  out, err = capsys.readouterr()
+  return code, out, err
+
+
+def one_line_error(code, err, *fragments):
+  """Whether a script's end is exit status 2 with one `error:` line holding `fragments`, no traceback."""
+  last = err.strip().splitlines()[-1] if err.strip() else ""
+  return (code == 2 and "Traceback" not in err and "error:" in last
+          and all(f in last for f in fragments))
+
+
+def expect_error(capsys, name, argv, *fragments):
+  """Runs experiments/NAME.py on `argv` in this process: it must exit 2 with one line holding `fragments`."""
+  with pytest.raises(SystemExit) as e:
+    script(name)(argv)
+  assert e.value.code == 2
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "Traceback" not in err, err
+  for fragment in fragments:
+    assert fragment in err, err
+
+
 def photo_tiles(side=(32, 32), per_photo=40, seed=0):
   """Real colour images: [2 * per_photo, H, W, 3] uint8 tiles cut at random places from
   scikit-learn's two sample photographs (china.jpg, flower.jpg), labelled by photograph

@@ -10,11 +10,10 @@ import matplotlib.pyplot
 import matplotlib.text
 import numpy as np
 import pytest
-from conftest import fake_mnist
+from conftest import fake_mnist, script
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
-from test_cli import script
 
 from aejax import data
 from aejax.evaluators import denoising, metrics

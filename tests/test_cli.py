@@ -1,6 +1,5 @@
 """The experiment scripts end to end: what a run writes, resume, and every user error."""
 import contextlib
-import importlib.util
 import io
 import json
 import logging
@@ -10,7 +9,7 @@ import sys
 import types
 
 import pytest
-from conftest import ROOT, fake_mnist, write_idx
+from conftest import ROOT, expect_error, fake_mnist, script, write_idx
 
 from aejax import config
 from aejax.data import tfds as tfds_source
@@ -22,13 +21,6 @@ SUMMARY_KEYS = {"data_source", "n_train", "n_test", "epochs", "test_mse", "test_
                 "linear_probe_accuracy", "trustworthiness", "continuity", "pca_knn_accuracy",
                 "pca_linear_probe_accuracy", "pca_trustworthiness", "pca_continuity"}
 DAE_KEYS = {"corruption", "noise", "noisy_input_mse", "denoised_mse"}
-
-
-def script(name):
-  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", f"{name}.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.main
 
 
 def run_script(name, *argv):
@@ -116,16 +108,6 @@ def test_a_reproduction_script_describes_itself_in_its_help(capsys, name):
   own = module["__doc__"].strip().splitlines()
   shown = capsys.readouterr().out
   assert all(line in shown.splitlines() for line in own[:6]), shown[:1500]
-
-
-def expect_error(capsys, name, argv, *fragments):
-  with pytest.raises(SystemExit) as e:
-    script(name)(argv)
-  assert e.value.code == 2
-  err = capsys.readouterr().err
-  assert err.count("\n") == 1 and "Traceback" not in err, err
-  for fragment in fragments:
-    assert fragment in err, err
 
 
 @pytest.mark.parametrize("argv,fragment", [

@@ -4,7 +4,7 @@ import os
 import re
 
 import pytest
-from test_cli import script
+from conftest import script
 
 CONFIG = {"experiment": "dae", "workdir": None, "epochs": 3, "batch_size": 32, "lr": 0.001, "seed": 0,
           "latent_dim": 3, "loss": "mse", "corruption": "gaussian", "noise": 0.5, "resume": False}

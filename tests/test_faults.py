@@ -13,9 +13,8 @@ import chex
 import hypothesis
 import numpy as np
 import pytest
-from conftest import ROOT, applied_rate, fake_mnist
+from conftest import ROOT, applied_rate, call, expect_error, fake_mnist, script
 from hypothesis import strategies as st
-from test_cli import expect_error, script
 from test_tensorboard import read_scalars
 
 from aejax import config
@@ -37,17 +36,6 @@ def flags(workdir, data_dir, *extra):
   file trains this model (MODEL), whose programs are then compiled once."""
   return ["--workdir", str(workdir), "--data-dir", data_dir, "--epochs", str(EPOCHS), *MODEL,
           "--checkpoint-every", "4", "--lr-schedule", "cosine", "--no-analysis", *extra]
-
-
-def call(capsys, name, argv):
-  """(exit status, stdout, stderr) of an experiment script run in this process."""
-  try:
-    script(name)(argv)
-    code = 0
-  except SystemExit as e:
-    code = e.code
-  out, err = capsys.readouterr()
-  return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-from conftest import ROOT, photo_tiles, write_tiles_npz
+from conftest import ROOT, call, one_line_error, photo_tiles, write_tiles_npz
 from test_data import Tiles, write_pngs
-from test_workdir import call, one_line_error
 
 from aejax.run import experiment
 

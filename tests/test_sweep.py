@@ -22,8 +22,7 @@ import sys
 import jax
 import numpy as np
 import pytest
-from conftest import ROOT, fake_mnist
-from test_cli import expect_error
+from conftest import ROOT, expect_error, fake_mnist
 
 sys.path.insert(0, os.path.join(ROOT, "experiments"))
 import dae as dae_script  # pylint: disable=wrong-import-position

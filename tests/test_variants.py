@@ -5,9 +5,8 @@ import os
 
 import hypothesis
 import pytest
-from conftest import fake_mnist
+from conftest import expect_error, fake_mnist, script
 from hypothesis import strategies as st
-from test_cli import expect_error, script
 
 from aejax import stacked
 

@@ -10,8 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, fake_mnist
-from test_cli import script
+from conftest import ROOT, call, fake_mnist, one_line_error
 
 from aejax import config
 from aejax.run import workdir
@@ -28,23 +27,6 @@ def tiny_dae(data_dir):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
   return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
-
-
-def call(capsys, name, argv):
-  """(exit status, stdout, stderr) of an experiment script run in this process."""
-  try:
-    script(name)(argv)
-    code = 0
-  except SystemExit as e:
-    code = e.code
-  out, err = capsys.readouterr()
-  return code, out, err
-
-
-def one_line_error(code, err, *fragments):
-  last = err.strip().splitlines()[-1] if err.strip() else ""
-  return (code == 2 and "Traceback" not in err and "error:" in last
-          and all(f in last for f in fragments))
 
 
 def metrics_lines(path):
