@@ -218,6 +218,37 @@ def small_digits():
   return np.round(digits.images * 255 / 16).astype(np.uint8), digits.target
 
 
+def colour_images(labels, height=24, width=40, seed=0):
+  """[n, height, width, 3] uint8: red, green or blue by class % 3, fading from
+  left to right, a white bar along the top and a yellow corner at the top left,
+  and some noise: a transposed, mirrored, squashed or channel-swapped image differs."""
+  hue = np.eye(3)[np.asarray(labels) % 3]
+  fade = np.linspace(1.0, 0.25, width)
+  images = hue[:, None, None, :] * fade[None, None, :, None] * np.ones((1, height, 1, 1))
+  images[:, :2] = 1.0
+  images[:, 2:6, :4] = [1.0, 1.0, 0.0]
+  noise = np.random.default_rng(seed).uniform(-0.08, 0.08, images.shape)
+  return np.clip(255 * (images + noise), 0, 255).round().astype(np.uint8)
+
+
+def write_pngs(folder, images, labels, names):
+  """Each image as a PNG in folder/<its class name>/ (an image folder with class subfolders)."""
+  import PIL.Image  # pylint: disable=import-outside-toplevel
+  for i, (image, label) in enumerate(zip(images, labels)):
+    os.makedirs(os.path.join(folder, names[label]), exist_ok=True)
+    PIL.Image.fromarray(image.squeeze()).save(os.path.join(folder, names[label], f"{i:04d}.png"))
+
+
+def read_scalars(workdir, tag):
+  """[(step, value)] of TensorBoard scalar `tag` in a run folder's event files."""
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # pylint: disable=import-outside-toplevel
+
+  from aejax.report import tensorboard_log  # pylint: disable=import-outside-toplevel
+  events = EventAccumulator(tensorboard_log.folder(workdir), size_guidance={"scalars": 0})
+  events.Reload()
+  return [(e.step, e.value) for e in events.Scalars(tag)]
+
+
 def write_tiles_npz(path, side=(16, 24), per_photo=48, n_test=24):
   """A Keras-convention npz of photo tiles (x_train, y_train, x_test, y_test, class_names)."""
   images, labels, names = photo_tiles(side, per_photo)

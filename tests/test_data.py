@@ -8,7 +8,7 @@ import numpy as np
 import PIL.Image
 import pytest
 import tensorflow_datasets as tfds
-from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_tiles_npz
+from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_pngs, write_tiles_npz
 
 from aejax import data
 from aejax.data import dataset, mnist, tfds as tfds_source
@@ -253,12 +253,6 @@ def test_npz_in_keras_convention(tmp_path):
   ds = data.load(str(tmp_path / "digits.npz"))
   assert ds.train_images.shape == (80, 8, 8, 1) and ds.test_images.shape == (20, 8, 8, 1)
   assert ds.train_images.dtype == np.float32 and not ds.labelled and "no labels" in ds.describe()
-
-
-def write_pngs(folder, images, labels, names):
-  for i, (image, label) in enumerate(zip(images, labels)):
-    os.makedirs(os.path.join(folder, names[label]), exist_ok=True)
-    PIL.Image.fromarray(image.squeeze()).save(os.path.join(folder, names[label], f"{i:04d}.png"))
 
 
 def test_image_folder_with_class_subfolders(tmp_path):

@@ -13,9 +13,8 @@ import chex
 import hypothesis
 import numpy as np
 import pytest
-from conftest import ROOT, applied_rate, call, expect_error, fake_mnist, script
+from conftest import ROOT, applied_rate, call, expect_error, fake_mnist, read_scalars, script
 from hypothesis import strategies as st
-from test_tensorboard import read_scalars
 
 from aejax import config
 from aejax.run import checkpoints, experiment

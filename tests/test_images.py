@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-from conftest import ROOT, call, one_line_error, photo_tiles, write_tiles_npz
-from test_data import Tiles, write_pngs
+from conftest import ROOT, call, one_line_error, photo_tiles, write_pngs, write_tiles_npz
+from test_data import Tiles
 
 from aejax.run import experiment
 

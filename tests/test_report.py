@@ -15,6 +15,7 @@ import matplotlib.pyplot
 import matplotlib.text
 import numpy as np
 import pytest
+from conftest import colour_images
 
 from aejax import config as config_lib, train
 from aejax.report import pictures, plots, progress, run_page
@@ -37,19 +38,6 @@ def blobs(labels):
   cy, cx = 6 + (labels // 4) * 7, 5 + (labels % 4) * 6
   images = 255 * np.exp(-((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 12.0)
   return images[..., None].round().astype(np.uint8)
-
-
-def colour_images(labels, height=24, width=40, seed=0):
-  """[n, height, width, 3] uint8: red, green or blue by class % 3, fading from
-  left to right, a white bar along the top and a yellow corner at the top left,
-  and some noise: a transposed, mirrored, squashed or channel-swapped image differs."""
-  hue = np.eye(3)[np.asarray(labels) % 3]
-  fade = np.linspace(1.0, 0.25, width)
-  images = hue[:, None, None, :] * fade[None, None, :, None] * np.ones((1, height, 1, 1))
-  images[:, :2] = 1.0
-  images[:, 2:6, :4] = [1.0, 1.0, 0.0]
-  noise = np.random.default_rng(seed).uniform(-0.08, 0.08, images.shape)
-  return np.clip(255 * (images + noise), 0, 255).round().astype(np.uint8)
 
 
 @pytest.fixture(scope="module")

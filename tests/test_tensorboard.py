@@ -5,17 +5,11 @@ import os
 import re
 
 import numpy as np
+from conftest import colour_images, read_scalars
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from test_report import colour_images
 
 from aejax.report import tensorboard_log
-
-
-def read_scalars(workdir, tag):
-  events = EventAccumulator(tensorboard_log.folder(workdir), size_guidance={"scalars": 0})
-  events.Reload()
-  return [(e.step, e.value) for e in events.Scalars(tag)]
 
 
 def record(epoch, mse):
