@@ -413,25 +413,20 @@ def field_type(cls, f):
   return typing.get_origin(hint) or hint
 
 
-def floats(text, name):
-  """The comma-separated numbers of flag `name` (text, as typed) as a tuple of floats;
-  ConfigError if any is not a finite number."""
-  try:
-    values = tuple(float(v) for v in str(text).split(","))
-    if not all(-float("inf") < v < float("inf") for v in values):
-      raise ValueError
-  except ValueError:
-    raise ConfigError(f"--{flag(name)} must be numbers separated by commas, got {text!r}") from None
-  return values
-
-
 def as_floats(value, name):
-  """A list setting of a sweep as a tuple of floats, from a tuple, list or 1-d array of
-  numbers (NumPy's too), one number, or the comma-separated text that the command line
-  (and sweep folders written before the settings had types) hold, "" for none;
-  ConfigError if it is none of these."""
+  """A list setting of a sweep as a tuple of finite floats, from a tuple, list or 1-d
+  array of numbers (NumPy's too), one number, or the comma-separated text that the
+  command line (and sweep folders written before the settings had types) hold, ""
+  for none; ConfigError naming the flag if it is none of these."""
+  finite = lambda v: -float("inf") < v < float("inf")
   if isinstance(value, str):
-    return floats(value, name) if value else ()
+    try:
+      values = tuple(float(v) for v in value.split(",")) if value else ()
+    except ValueError:
+      values = None
+    if values is None or not all(map(finite, values)):
+      raise ConfigError(f"--{flag(name)} must be numbers separated by commas, got {value!r}")
+    return values
   number = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and type(v).__name__ != "bool_"
   if hasattr(value, "tolist"):   # a NumPy array or scalar
     value = value.tolist()
@@ -439,14 +434,14 @@ def as_floats(value, name):
     value = (value,)
   if not isinstance(value, (tuple, list)) or not all(number(v) for v in value):
     raise ConfigError(f"--{flag(name)} must be numbers, got {value!r}")
-  if not all(-float("inf") < v < float("inf") for v in value):
+  if not all(map(finite, value)):
     raise ConfigError(f"--{flag(name)} must be finite numbers, got {list(value)!r}")
   return tuple(float(v) for v in value)
 
 
-def shown(value):
-  """A setting as its flag is typed: a sweep's list comma-separated, anything else as str()."""
-  return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
+def shown(values):
+  """A sweep's list as its flag is typed: comma-separated."""
+  return ",".join(f"{v:g}" for v in values)
 
 
 # The list-valued settings of a sweep: every traced one (aejax.train: the corruption
