@@ -249,6 +249,19 @@ def test_series_mean_and_spread_over_seeds():
   assert key == () and points == [(0.1, pytest.approx(0.6), 0.5, 2), (0.5, 1.0, 0.5, 2)]
 
 
+def test_the_plots_mark_the_swept_values_on_their_axis(tmp_path, monkeypatch):
+  from aejax.report import plots, sweep_page
+  drawn = []
+  monkeypatch.setattr(plots, "save", lambda fig, path: drawn.append(fig))
+  rows = [{"noise": n, "lr": 1e-3, "weight_decay": 0.0, "seed": 0, "test_mse": n} for n in (0.1, 0.3, 0.5)]
+  result = {"axes": {"noise": [0.1, 0.3, 0.5], "lr": [1e-3], "weight_decay": [0.0], "seed": [0]}, "rows": rows,
+            "epochs": 3}
+  sweep_page.plot(str(tmp_path / "sweep.png"), result, ["test_mse"])
+  fig, = drawn
+  fig.canvas.draw()
+  assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0.1", "0.3", "0.5"]
+
+
 def test_sigterm_then_resume_gives_the_same_rows(swept):
   """SIGTERM stops the sweep after the epoch in flight, with a checkpoint and the command
   that continues it; --resume continues from that epoch (its rows and every epoch's

@@ -54,7 +54,9 @@ def plot(path, result, figures):
   """One panel per figure of `figures` against the swept axis: the mean over
   seeds with error bars of one standard deviation, a line per other setting.
   (matplotlib is imported here: a sweep with --no-pictures, and --help, start without it.)"""
-  from aejax.report import plots  # pylint: disable=import-outside-toplevel  (first: it selects Agg)
+  from matplotlib import ticker  # pylint: disable=import-outside-toplevel
+
+  from aejax.report import plots  # pylint: disable=import-outside-toplevel  (it selects Agg before pyplot)
   plt = plots.plt
   x_name = swept_axis(result["axes"])
   fig, axs = plt.subplots(1, len(figures), figsize=(3.6 * len(figures), 3.0), squeeze=False)
@@ -67,6 +69,10 @@ def plot(path, result, figures):
       ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=label)
     if x_name in ("lr", "weight_decay") and min(result["axes"][x_name]) > 0:
       ax.set_xscale("log")
+    ax.set_xticks(sorted(result["axes"][x_name]))   # the swept values, not a dense overlapping scale
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.tick_params(axis="x", labelrotation=45 if len(result["axes"][x_name]) > 4 else 0)
     ax.set_xlabel(AXIS_LABELS.get(x_name, x_name))
     ax.set_title(f"{HEADLINE[figure].label} ({HEADLINE[figure].units})", fontsize=8)
     ax.grid(alpha=0.3)
