@@ -6,7 +6,8 @@ Read it in three levels; each imports only the levels below it.
    (the loss of every variant), `models` (the architectures), `data` (datasets,
    corruptions, augmentations), `optim`, `stacked` (layer-wise pretraining),
    `variants` (what is special about each variant) and `config` (the settings of
-   each experiment, from which the command line is made). Below them: `units`
+   each experiment in sections: data, model, objective, optimiser, run; the
+   command line is made from them). Below them: `units`
    (per-pixel MSE in [0, 1] units, PSNR), `chunks` (a split measured a chunk at a
    time), `types` (the API's array shapes) and `errors`.
 2. The measurements: `evaluators` (the manifold's metrics, PCA, log-likelihood).

@@ -63,7 +63,7 @@ def of(config):
 
 def denoising(config):
   """Whether the config's inputs are corrupted: a denoising variant."""
-  return getattr(config, "corruption", "none") != "none"
+  return config.objective.corruption != "none"
 
 
 def figures(config):
@@ -87,10 +87,11 @@ def display_name(config):
   name = variant.name
   if denoising(config):
     name = name[:-2] + "DAE" if name == "AE" or name.endswith(" AE") else name + " (denoising)"
-  shown = [f"{symbol} = {getattr(config, field):g}" for field, symbol in variant.weights
-           if getattr(config, field) and not (field == "rho" and not getattr(config, "sparsity", 0))]
+  objective = config.objective
+  shown = [f"{symbol} = {getattr(objective, field):g}" for field, symbol in variant.weights
+           if getattr(objective, field) and not (field == "rho" and not getattr(objective, "sparsity", 0))]
   if denoising(config):
-    shown.append(corruption_phrase(config.corruption, config.noise))
+    shown.append(corruption_phrase(config.objective.corruption, config.objective.noise))
   return ", ".join([name, *shown])
 
 
@@ -103,24 +104,24 @@ def model(config, base):
 def latent_dim(config):
   """The width of the architecture's code layer: twice the code for a Gaussian
   encoder (its means and log-variances)."""
-  return config.latent_dim * (2 if of(config).variational else 1)
+  return config.model.latent_dim * (2 if of(config).variational else 1)
 
 
 def pretrains(config):
   """Whether the run is pretrained layer by layer before training."""
-  return of(config).stacked and config.pretrain_epochs > 0
+  return of(config).stacked and config.optimiser.pretrain_epochs > 0
 
 
 def pretrain(config, state, key, dataset):
   """(pretrained state, records) of a stacked variant: aejax.stacked.pretrain."""
   return stacked.pretrain(state, key, dataset.train_images, dataset.test_images,
-                          config.pretrain_epochs, config.batch_size)
+                          config.optimiser.pretrain_epochs, config.optimiser.batch_size)
 
 
 def scored_by_elbo(config):
   """Whether the variant's own figure is the negative ELBO (a VAE with the
   cross-entropy objective, whose loss is then a bound on -log p(x))."""
-  return of(config).variational and config.loss == "bce"
+  return of(config).variational and config.objective.loss == "bce"
 
 
 def pictures(config):

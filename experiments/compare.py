@@ -9,7 +9,6 @@ new folder runs/compare-<date>-<time>). A run that has not finished (no
 summary.json) shows its curves and no results.
 """
 import base64
-import dataclasses
 import html
 import json
 import os
@@ -46,19 +45,19 @@ def read_run(workdir):
     raise UserError(f"{workdir}: not a run folder (no config.json)")
   config = _read_json(path, "a run's config")
   defaults = experiment.CONFIGS.get(config.get("experiment"))
-  for name in ("corruption", "noise"):  # class constants of a plain AE, not saved
-    if name not in config and hasattr(defaults, name):
-      config[name] = getattr(defaults, name)
+  if defaults is not None:
+    for name in ("corruption", "noise"):  # constants of a plain AE's objective, not saved
+      config.setdefault(name, getattr(defaults().objective, name))
   if config.get("augmentation", "none") == "none":   # the ranges of an augmentation not applied
     config.update({name: None for name in AUGMENTATION_RANGES})
   if defaults is not None:   # settings added after the run was written: what that version did
     added = {n for group in defaults.ADDED_LATER for n in group}
-    config.update({f.name: f.default for f in dataclasses.fields(defaults)
-                   if f.name in added and f.name not in config})
-    for f in dataclasses.fields(defaults):   # a sweep's lists: JSON lists, or text in older folders
-      if f.metadata.get("listed") and config.get(f.name) is not None:
+    settings = defaults.settings()
+    config.update({name: s.default for name, s in settings.items() if name in added and name not in config})
+    for name, s in settings.items():   # a sweep's lists: JSON lists, or text in older folders
+      if s.metadata.get("listed") and config.get(name) is not None:
         try:
-          config[f.name] = list(as_floats(config[f.name], f.name))
+          config[name] = list(as_floats(config[name], name))
         except UserError:
           pass   # shown as it is
   summary_path = os.path.join(workdir, "summary.json")

@@ -42,32 +42,32 @@ def trained_state(workdir, dataset):
     cfg, state, _, _ = experiment.load_run(workdir)
     experiment.check_shape(cfg, dataset)
     return state, workdir
-  cfg = config.AEConfig(epochs=20, image_shape="x".join(map(str, dataset.image_shape)))
+  cfg = config.AEConfig.from_flags(epochs=20, image_shape="x".join(map(str, dataset.image_shape)))
   state, key, _ = experiment.build(cfg)
   images = jax.device_put(dataset.train_images)
-  for epoch in range(cfg.epochs):
-    state, _ = train.train_epoch(state, images, key, epoch, batch_size=cfg.batch_size)
+  for epoch in range(cfg.optimiser.epochs):
+    state, _ = train.train_epoch(state, images, key, epoch, batch_size=cfg.optimiser.batch_size)
   return state, "reference AE trained here for 20 epochs"
 
 
 def run(args):
-  if args.points < 10:
-    raise errors.UserError(f"--points must be at least 10, got {args.points}")
+  if args.data.points < 10:
+    raise errors.UserError(f"--points must be at least 10, got {args.data.points}")
   rng = np.random.default_rng(0)
-  contrasts = [relative_contrast(rng.random((args.points, d))) for d in DIMS]
+  contrasts = [relative_contrast(rng.random((args.data.points, d))) for d in DIMS]
   dataset = experiment.load_data(args)
   print(dataset.describe(), flush=True)
-  if len(dataset.test_images) < 10 or (not args.workdir and len(dataset.train_images) < 128):
+  if len(dataset.test_images) < 10 or (not args.run.workdir and len(dataset.train_images) < 128):
     raise errors.UserError(f"{dataset.source}: {len(dataset.test_images)} test and "
                            f"{len(dataset.train_images)} training images; curse.py needs at least 10 "
                            "test images, and 128 training images to train its autoencoder")
-  pixels = np.asarray(train.as_pixels(dataset.test_images[: args.points]), np.float64)
+  pixels = np.asarray(train.as_pixels(dataset.test_images[: args.data.points]), np.float64)
   pixels = pixels.reshape(len(pixels), -1)
-  state, source = trained_state(args.workdir, dataset)
-  codes = np.asarray(train.encode(state, dataset.test_images[: args.points]), np.float64)
+  state, source = trained_state(args.run.workdir, dataset)
+  codes = np.asarray(train.encode(state, dataset.test_images[: args.data.points]), np.float64)
   points = {f"{dataset.name} pixels ({pixels.shape[1]}-d)": (pixels.shape[1], relative_contrast(pixels)),
             f"AE codes ({codes.shape[1]}-d, {source})": (codes.shape[1], relative_contrast(codes))}
-  out_dir = args.out
+  out_dir = args.run.out
   os.makedirs(out_dir, exist_ok=True)
   plots.save(plots.curse(DIMS, contrasts, points), os.path.join(out_dir, "curse.png"))
   result = {"dims": list(DIMS), "uniform_relative_contrast": contrasts,

@@ -14,7 +14,6 @@ under gaussian noise of std 0.5 against the clean ones (the same noise for every
 model); seconds, the wall time of the run (pretraining, training and analysis;
 for PCA the fit); parameters, the number of trained numbers.
 """
-import dataclasses
 import html
 import os
 import shutil
@@ -56,9 +55,9 @@ COLUMNS = [*SUMMARY, *OWN]
 def model_config(zoo, experiment_name, settings, workdir):
   """The config of one model: the zoo's shared settings, then the model's own."""
   cls = experiment.CONFIGS[experiment_name]
-  names = {f.name for f in dataclasses.fields(cls)}
-  shared = {k: v for k, v in dataclasses.asdict(zoo).items() if k in names and k not in ("workdir", "overwrite")}
-  return cls(**{**shared, "eval_every": 0, "checkpoint_every": 0, **settings, "workdir": workdir})
+  names = cls.settings()
+  shared = {k: v for k, v in zoo.flags().items() if k in names and k not in ("workdir", "overwrite")}
+  return cls.from_flags(**{**shared, "eval_every": 0, "checkpoint_every": 0, **settings, "workdir": workdir})
 
 
 def pca_row(summary, dataset, k, clean, noisy):
@@ -88,9 +87,10 @@ def markdown(rows, zoo):
   head = "| model | " + " | ".join(c.short for c in COLUMNS) + " |\n" + "| --- " * (len(COLUMNS) + 1) + "|\n"
   return head + "".join(
       f"| {r['name']} | " + " | ".join(cell(r.get(c.key), c.fmt) for c in COLUMNS) + " |\n" for r in rows) + (
-      f"\n{zoo.latent_dim}-d code, hidden widths {zoo.widths}, {zoo.epochs} epochs (the stacked DAE "
-      f"after {zoo.pretrain_epochs} epochs of pretraining per layer), batch {zoo.batch_size}, seed "
-      f"{zoo.seed}; MSE per pixel in [0, 1] units; denoised MSE under {DENOISING[0]} noise of std "
+      f"\n{zoo.model.latent_dim}-d code, hidden widths {zoo.model.widths}, {zoo.optimiser.epochs} epochs "
+      f"(the stacked DAE after {zoo.optimiser.pretrain_epochs} epochs of pretraining per layer), "
+      f"batch {zoo.optimiser.batch_size}, seed "
+      f"{zoo.run.seed}; MSE per pixel in [0, 1] units; denoised MSE under {DENOISING[0]} noise of std "
       f"{DENOISING[1]}; seconds: wall time of the run.\n")
 
 
@@ -107,8 +107,8 @@ def page(rows, zoo, source, links):
 <style>body{{font-family:sans-serif;max-width:1300px;margin:2em auto}} td,th{{padding:2px 6px;text-align:right}}
 table{{font-size:0.9em}}
 td:first-child{{text-align:left}}</style></head><body>
-<h1>Autoencoders, {zoo.latent_dim}-d code, {zoo.epochs} epochs</h1>
-<p>Test split of {esc(source)}, seed {zoo.seed}. MSE per pixel in [0, 1] units, PSNR in dB; denoised_mse:
+<h1>Autoencoders, {zoo.model.latent_dim}-d code, {zoo.optimiser.epochs} epochs</h1>
+<p>Test split of {esc(source)}, seed {zoo.run.seed}. MSE per pixel in [0, 1] units, PSNR in dB; denoised_mse:
 reconstruction under {DENOISING[0]} noise of std {DENOISING[1]} against the clean digits; seconds: wall time
 of the run; each model links to its report.</p>
 <table><tr><th>model</th>{head}</tr>{body}</table></body></html>
@@ -117,13 +117,13 @@ of the run; each model links to its report.</p>
 
 def chosen(zoo):
   """The ids of MODELS that --models names, in MODELS' order."""
-  if zoo.models == "all":
+  if zoo.model.models == "all":
     return list(MODELS)
-  ids = [m.strip() for m in zoo.models.split(",")]
+  ids = [m.strip() for m in zoo.model.models.split(",")]
   unknown = [m for m in ids if m not in MODELS]
   if unknown or not ids:
     raise UserError(f"--models must be all or some of {', '.join(MODELS)}, separated by commas; "
-                    f"got {zoo.models!r}")
+                    f"got {zoo.model.models!r}")
   return [m for m in MODELS if m in ids]
 
 
@@ -131,7 +131,7 @@ def run(zoo):
   ids = chosen(zoo)
   for i in ids:   # every flag checked before anything is written
     model_config(zoo, MODELS[i][1], MODELS[i][2], None).check()
-  workdir = zoo.workdir or experiment.new_workdir("zoo")
+  workdir = zoo.run.workdir or experiment.new_workdir("zoo")
   dataset = experiment.load_data(zoo)   # bad data ends the zoo before an earlier one is replaced
   print(dataset.describe(), flush=True)
   if os.path.exists(workdir) and not os.path.isdir(workdir):
@@ -139,7 +139,7 @@ def run(zoo):
   held = set(os.listdir(workdir)) if os.path.isdir(workdir) else set()
   if held:
     ours = {"zoo.json", "zoo.md", "zoo.html", *MODELS}
-    if not zoo.overwrite or not held <= ours:
+    if not zoo.run.overwrite or not held <= ours:
       raise UserError(f"{workdir}: holds " + ("an earlier zoo; pass --overwrite to replace it" if held <= ours
                       else "files that are not a zoo's") + ", or choose another --workdir")
     shutil.rmtree(workdir)
@@ -155,11 +155,11 @@ def run(zoo):
     if noisy is None:   # the same draw for every model: the same seed gives the same eval key
       noisy = np.asarray(corruptions.CORRUPTIONS[DENOISING[0]](eval_key, jnp.asarray(clean), DENOISING[1]))
     rows.append(model_row(name, summary, state, clean, noisy, seconds))
-    if not zoo.no_pictures:
+    if not zoo.run.no_pictures:
       links[name] = os.path.join(os.path.basename(run_dir), "report.html")
-  rows.insert(0, pca_row(summary, dataset, zoo.latent_dim, clean, noisy))
+  rows.insert(0, pca_row(summary, dataset, zoo.model.latent_dim, clean, noisy))
   experiment.write_json(os.path.join(workdir, "zoo.json"),
-                        {"rows": rows, "settings": dataclasses.asdict(zoo), "data_source": dataset.source})
+                        {"rows": rows, "settings": zoo.flags(), "data_source": dataset.source})
   table = markdown(rows, zoo)
   with open(os.path.join(workdir, "zoo.md"), "w") as f:
     f.write(table)

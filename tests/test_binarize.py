@@ -29,8 +29,8 @@ def test_static_and_dynamic_draw_splits_once_with_fixed_seeds(mnist_dir):
 
 
 def test_dynamic_binarisation_draws_the_training_batch_anew_at_every_step():
-  config = config_lib.VAEConfig(binarize="dynamic", augmentation="affine", rotation=0.0, shift=0.0,
-                                scale=0.0)
+  config = config_lib.VAEConfig.from_flags(binarize="dynamic", augmentation="affine", rotation=0.0, shift=0.0,
+                                           scale=0.0)
   augment = jax.jit(experiment.augmentation(config), static_argnums=())
   pixels = jnp.full((4, 28, 28, 1), 0.3).at[:, :5].set(0.0).at[:, -5:].set(1.0)
   settings = config_lib.hparams(config)

@@ -83,7 +83,7 @@ def test_dae_cli_writes_every_file(dae_cli_run):
 def test_help_gives_each_flag_one_default():
   text = " ".join(cli.make_parser(config.DAEConfig).format_help().split())
   assert "runs/) (default: None)" not in text and "(default: a new folder under runs/)" in text
-  flags = [f for f in config.DAEConfig.__dataclass_fields__.values() if not f.metadata.get("derived")]
+  flags = [s for s in config.DAEConfig.settings().values() if not s.metadata.get("derived")]
   assert text.count("default:") == len(flags) and "--image-shape" not in text
 
 
@@ -163,7 +163,8 @@ def test_resume_without_checkpoint_exit_2(capsys, tmp_path, mnist_dir):
   workdir = tmp_path / "run"
   workdir.mkdir()
   # The model of the test above, whose programs are compiled: the run builds it before it finds no checkpoint.
-  cfg = dict(config.AEConfig(widths="16", batch_size=32).__dict__, workdir=str(workdir), experiment="ae")
+  cfg = dict(config.AEConfig.from_flags(widths="16", batch_size=32).flags(), workdir=str(workdir),
+             experiment="ae")
   (workdir / "config.json").write_text(json.dumps(cfg))
   expect_error(capsys, "ae", ["--workdir", str(workdir), "--resume"], "no usable checkpoint to resume from")
 
@@ -183,7 +184,7 @@ class Terminal(io.StringIO):
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(monkeypatch):
-  run = types.SimpleNamespace(name="dae", start=0, config=config.DAEConfig(epochs=4, log_every=2))
+  run = types.SimpleNamespace(name="dae", start=0, config=config.DAEConfig.from_flags(epochs=4, log_every=2))
   records = [{"epoch": e, "train_loss": 0.9, "train_mse": 0.125, "test_mse": 0.5 if e % 2 == 0 else None,
               "test_denoised_mse": 0.25 if e % 2 == 0 else None, "seconds": 0.5} for e in range(1, 5)]
   for stdout in (io.StringIO(), Terminal()):

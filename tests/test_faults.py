@@ -50,7 +50,7 @@ def summary(workdir):
 
 
 def final_params(workdir):
-  state, key, _ = experiment.build(config.DAEConfig(noise=0.3))
+  state, key, _ = experiment.build(config.DAEConfig.from_flags(noise=0.3))
   mngr = checkpoints.manager(str(workdir))
   state, _, epoch = checkpoints.restore(mngr, state, key)
   assert epoch == EPOCHS
@@ -97,8 +97,9 @@ def start_and_kill(workdir, data_dir, sig, after_lines, after_checkpoint=False):
 def test_cosine_schedule_sets_each_epochs_learning_rate(tmp_path, data_dir):
   # MODEL's: the run's optimizer applies the cosine rate of each epoch, counted by
   # its steps; and the programs are those of the runs below
-  run_config = config.DAEConfig(workdir=str(tmp_path / "run"), data_dir=data_dir, epochs=4, batch_size=32,
-                                noise=0.3, lr=2e-3, lr_schedule="cosine", no_analysis=True)
+  run_config = config.DAEConfig.from_flags(workdir=str(tmp_path / "run"), data_dir=data_dir, epochs=4,
+                                           batch_size=32, noise=0.3, lr=2e-3, lr_schedule="cosine",
+                                           no_analysis=True)
   counts = []
   with experiment.prepare(run_config, {}, "dae") as run:
     steps = len(run.dataset.train_images) // 32
@@ -207,13 +208,13 @@ def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(capsys, tm
       "diverged: the loss or the parameters became NaN or infinite in epoch 3; the checkpoint of "
       "epoch 2 holds the last good state")
   assert sorted(map(int, finished_checkpoints(workdir))) == [1, 2]   # nothing non-finite written
-  state, key, _ = experiment.build(config.DAEConfig(lr=1e30))
+  state, key, _ = experiment.build(config.DAEConfig.from_flags(lr=1e30))
   _, _, epoch = checkpoints.restore(checkpoints.manager(str(workdir)), state, key)
   assert epoch == 2 and "unusable" not in capsys.readouterr().err
   assert summary(workdir) == before
 
 
-FLAGS = {f.name: f for f in __import__("dataclasses").fields(config.DAEConfig)}
+FLAGS = config.DAEConfig.settings()
 NUMERIC = {"epochs": int, "batch_size": int, "latent_dim": int, "keep_checkpoints": int,
            "eval_every": int, "checkpoint_every": int, "devices": int, "seed": int,
            "lr": float, "weight_decay": float, "noise": float, "rotation": float, "shift": float,

@@ -1,6 +1,5 @@
 """Supervised fine-tuning of an encoder with a softmax head (aejax.evaluators.finetune),
 on scikit-learn's real 8x8 digits."""
-import dataclasses
 import json
 
 import jax
@@ -45,7 +44,7 @@ def test_a_stacked_run_written_before_fine_tuning_existed_reads_as_none(tmp_path
   """config.json of an SDAE run lacking --finetune-epochs (and possibly the groups
   before it) reads with 0: what that version did; one lacking an earlier group but
   not it is damaged."""
-  saved = {"experiment": "sdae", **dataclasses.asdict(config.SDAEConfig()), "resumptions": []}
+  saved = {"experiment": "sdae", **config.SDAEConfig().flags(), "resumptions": []}
   groups = config.SDAEConfig.ADDED_LATER
   assert groups[-1] == ("finetune_epochs",)
   for missing, readable in ((groups[-1], True), (groups[-2] + groups[-1], True), (groups[-2], False)):

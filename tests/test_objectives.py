@@ -177,18 +177,24 @@ def test_stacked_network_computes_exactly_the_chain_of_its_stages():
 
 
 @dataclasses.dataclass(frozen=True)
-class CodeNormConfig(config.VariantConfig):
-  """The README's worked example: one function, one config line."""
+class CodeNormObjective(config.VariantObjective):
+  """The README's worked example: one function, one field of an objective..."""
   code_norm: float = config.weight(code_norm, 0.0, "weight of the squared L2 norm of the code")
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeNormConfig(config.VariantConfig):
+  """...and the variant's config that holds that objective."""
+  objective: CodeNormObjective = config.section(CodeNormObjective)
 
 
 def test_a_regulariser_is_one_function_and_one_config_field():
   assert "--code-norm" in cli.make_parser(CodeNormConfig).format_help()
   assert config.regularisers(CodeNormConfig()) == {}                    # weight 0: left out
-  chosen = CodeNormConfig(code_norm=0.5, widths="8", latent_dim=2)
+  chosen = CodeNormConfig.from_flags(code_norm=0.5, widths="8", latent_dim=2)
   assert config.regularisers(chosen) == {"code_norm": (code_norm, 0.5)}
   with pytest.raises(config.ConfigError, match="--code-norm must be non-negative"):
-    CodeNormConfig(code_norm=-1.0).check()
+    CodeNormConfig.from_flags(code_norm=-1.0).check()
   state, _, _ = experiment.build(chosen)
   assert state.regularisers == (("code_norm", code_norm),)
   chex.assert_trees_all_close(state.hparams["code_norm"], jnp.float32(0.5))
@@ -199,7 +205,8 @@ def test_a_contractive_runs_penalty_is_its_encoders_jacobian_in_pixel_units():
   wrapper) against jacfwd of the model's encoder composed with the objective's
   map of pixels to model inputs (2x - 1 under MSE's tanh output, so the
   Jacobian in pixel units is twice the one in model units)."""
-  run_config = config.ContractiveConfig(widths="16", latent_dim=3, contraction=0.5, no_analysis=True)
+  run_config = config.ContractiveConfig.from_flags(widths="16", latent_dim=3, contraction=0.5,
+                                                   no_analysis=True)
   state, _, _ = experiment.build(run_config)
   batch = jax.random.uniform(jax.random.key(7), (4, 28, 28, 1))
   module = state.apply_fn.module

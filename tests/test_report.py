@@ -49,7 +49,7 @@ def page(tmp_path_factory):
   codes = centres[labels] + 0.5 * RNG.normal(size=(N, 3))
   images = blobs(labels)
   reconstructions = np.clip(images / 255.0 * 0.8 + 0.05 * RNG.random(images.shape), 0, 1)
-  config = config_lib.DAEConfig(corruption="masking", noise=0.3, epochs=7, workdir=str(folder))
+  config = config_lib.DAEConfig.from_flags(corruption="masking", noise=0.3, epochs=7, workdir=str(folder))
   view = run_page.view_data(codes, labels, images, reconstructions, [str(c) for c in range(10)])
   history = [{"epoch": e, "samples_per_s": 1000.0 * e} for e in range(1, 5)]
   path = str(folder / "report.html")
@@ -93,7 +93,7 @@ def test_provenance_table_lists_every_setting_and_where_the_run_was_made(page):
   _, text, *_, config = page
   table = text[text.index('<table id="run">'):]
   rows = dict(re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", table))
-  for field, value in vars(config).items():
+  for field in config.flags():
     assert f"config: {field}" in rows, field
   assert rows["config: corruption"] == "masking" and rows["config: noise"] == "0.3"
   assert rows["config: seed"] == "0" and rows["config: epochs"] == "7"
@@ -272,12 +272,14 @@ def test_view_in_headless_chromium(page, browser, tmp_path):
 def test_titles_name_the_augmentation():
   config = config_lib
   assert run_page.run_kind(config.AEConfig()) == "AE"
-  assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=5.0, shift=1.0, scale=0.05)) == (
+  assert run_page.run_kind(config.AEConfig.from_flags(augmentation="affine", rotation=5.0, shift=1.0,
+                                                      scale=0.05)) == (
       "AE (augmented: up to 5° turned, 1 px moved, 5% resized)")
-  assert run_page.run_kind(config.DAEConfig(augmentation="affine")) == (
+  assert run_page.run_kind(config.DAEConfig.from_flags(augmentation="affine")) == (
       "DAE, gaussian σ = 0.5 (augmented: up to 10° turned, 1.5 px moved, 10% resized)")
-  assert run_page.run_kind(config.AEConfig(augmentation="affine", rotation=0.0, shift=0.0, scale=0.0,
-                                         flip=0.5)) == "AE (augmented: mirrored with probability 0.5)"
+  assert run_page.run_kind(config.AEConfig.from_flags(augmentation="affine", rotation=0.0, shift=0.0,
+                                                      scale=0.0, flip=0.5)) == (
+      "AE (augmented: mirrored with probability 0.5)")
 
 
 NAMES = ("china", "flower", "cat")
@@ -322,7 +324,7 @@ def test_view_data_of_colour_images_with_class_names_and_without_labels(tmp_path
   assert np.allclose(view["mse"], np.mean((images / 255.0 - recon) ** 2, axis=(1, 2, 3)), atol=1e-4)
   unlabelled = run_page.view_data(RNG.normal(size=(40, 2)), None, images.astype(np.float32) / 255, recon)
   assert unlabelled["label"] is None and unlabelled["classes"] == [] and len(unlabelled["colors"]) == 1
-  config = config_lib.AEConfig(workdir=str(tmp_path))
+  config = config_lib.AEConfig.from_flags(workdir=str(tmp_path))
   summary = {k: v for k, v in SUMMARY.items() if "accuracy" not in k}   # no labels: no class metrics
   run_page.write(str(tmp_path / "report.html"), config, "folder:/photos", summary, {}, str(tmp_path), unlabelled)
   text = (tmp_path / "report.html").read_text()
@@ -470,7 +472,7 @@ def test_colour_many_classes_and_unlabelled_views_in_headless_chromium(browser, 
   names[labels[0]] = "<b>cat</b> & co"
   colour = colour_images(labels)
   view = run_page.view_data(RNG.normal(size=(n, 3)), labels, colour, colour, names)
-  config = config_lib.AEConfig(workdir=str(tmp_path))
+  config = config_lib.AEConfig.from_flags(workdir=str(tmp_path))
   run_page.write(str(tmp_path / "colour.html"), config, "folder:/photos", SUMMARY, {}, str(tmp_path), view)
   grey = RNG.integers(0, 256, (60, 8, 8, 1)).astype(np.uint8)
   plain = run_page.view_data(RNG.normal(size=(60, 2)), None, grey, grey)
@@ -551,7 +553,8 @@ def drawn_pictures(monkeypatch, tmp_path, dataset):
   monkeypatch.setattr(plots, "save", save)
   tmp_path.mkdir()
   pixels = dataset.test_images / 255.0
-  config = config_lib.DAEConfig(corruption="masking", noise=0.3, epochs=2, latent_dim=2, workdir=str(tmp_path))
+  config = config_lib.DAEConfig.from_flags(corruption="masking", noise=0.3, epochs=2, latent_dim=2,
+                                           workdir=str(tmp_path))
   history = [{"epoch": e, "train_loss": 0.1 / e, "train_mse": 0.05 / e, "test_loss": 0.1, "test_mse": 0.05}
              for e in (1, 2)]
   codes = RNG.normal(size=(len(pixels), 2))

@@ -197,10 +197,11 @@ def test_augmentation_ranges_are_axes_of_an_augmented_sweep_only(capsys):
   from aejax.run import cli
   swept, _ = cli.parse(config.SweepConfig, ["--augmentation", "affine", "--rotation", "0,5", "--shift", "1"])
   swept.check()
-  assert [(m.rotation, m.shift, m.scale) for m in swept.members()] == [(0.0, 1.0, 0.1), (5.0, 1.0, 0.1)]
+  assert [(m.objective.rotation, m.objective.shift, m.objective.scale)
+          for m in swept.members()] == [(0.0, 1.0, 0.1), (5.0, 1.0, 0.1)]
   plain, _ = cli.parse(config.SweepConfig, ["--noise", "0.1,0.3"])
   plain.check()
-  assert "rotation" not in plain.values() and {m.rotation for m in plain.members()} == {10.0}
+  assert "rotation" not in plain.values() and {m.objective.rotation for m in plain.members()} == {10.0}
   expect_error(capsys, "sweep", ["--rotation", "0,5"], "--rotation lists several values, which need "
                                                         "--augmentation affine")
 
@@ -225,18 +226,20 @@ def test_the_lists_are_typed_and_a_folder_of_text_lists_reads_as_before(swept, t
   assert workdir_lib.read_config(str(old))[1] == typed
   resume = ["--resume", "--workdir", str(old)]
   assert experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.5"]),
-                                   "sweep")[0].noise == (0.1, 0.5)
+                                   "sweep")[0].objective.noise == (0.1, 0.5)
   with pytest.raises(workdir_lib.WorkdirError, match=r"--resume cannot change --noise \(was 0.1,0.5, now 0.1,0.3\)"):
     experiment.resumed_config(*cli.parse(config.SweepConfig, resume + ["--noise", "0.1,0.3"]), "sweep")
 
 
 def test_the_lists_take_python_and_numpy_numbers_and_refuse_anything_else():
   from aejax import config
-  swept = config.SweepConfig(noise=np.array([0.1, 0.5]), lr=np.float64(0.5), weight_decay=[0, 1e-5], beta="")
-  assert (swept.noise, swept.lr, swept.weight_decay, swept.beta) == ((0.1, 0.5), (0.5,), (0.0, 1e-5), ())
+  swept = config.SweepConfig.from_flags(noise=np.array([0.1, 0.5]), lr=np.float64(0.5),
+                                        weight_decay=[0, 1e-5], beta="")
+  assert (swept.objective.noise, swept.optimiser.lr, swept.optimiser.weight_decay,
+          swept.objective.beta) == ((0.1, 0.5), (0.5,), (0.0, 1e-5), ())
   for bad in (" ", [True], "0.1,x", [float("nan")], {"lr": 1.0}):
     with pytest.raises(config.ConfigError, match="^--lr must be"):
-      config.SweepConfig(lr=bad)
+      config.SweepConfig.from_flags(lr=bad)
 
 
 def test_series_mean_and_spread_over_seeds():

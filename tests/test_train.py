@@ -268,7 +268,7 @@ def test_bfloat16_compute_trains_with_float32_state():
 
 def sparse_config(**kw):
   """The sparse AE of MODEL: an L1 penalty on the code and a KL penalty on sigmoid hidden units."""
-  return config.SparseConfig(activation="sigmoid", corruption="masking", **SMALL, **kw)
+  return config.SparseConfig.from_flags(activation="sigmoid", corruption="masking", **SMALL, **kw)
 
 
 def test_models_differing_only_in_hparams_train_together_under_vmap():
@@ -296,7 +296,7 @@ def test_sparse_and_contractive_variants_learn_under_a_corruption():
   batch = digits()
   # (The VAE and the stacked DAE learn in tests/test_variants.py, the DAE everywhere.)
   for cfg in (sparse_config(sparsity=0.01, noise=0.2),
-              config.ContractiveConfig(corruption="salt_and_pepper", noise=0.1, **SMALL)):
+              config.ContractiveConfig.from_flags(corruption="salt_and_pepper", noise=0.1, **SMALL)):
     state, _, _ = experiment.build(cfg)
     _, first = STEP(state, batch, jax.random.key(0))
     for i in range(40):

@@ -23,7 +23,7 @@ def pca_metrics(latent_dim, dataset):
 
 def measure(subject):
   if "pca" not in subject.shared:
-    subject.shared["pca"] = pca_metrics(subject.config.latent_dim, subject.dataset)
+    subject.shared["pca"] = pca_metrics(subject.config.model.latent_dim, subject.dataset)
   return subject.shared["pca"]
 
 

@@ -28,9 +28,9 @@ def measure(subject):
     return {}
   table = []
   for name in sorted(corruptions.NOISY):
-    trained = name == config.corruption
-    for level in sorted({*LEVELS, *([config.noise] if trained else [])}):
-      if trained and level == config.noise:   # the headline's own evaluation
+    trained = name == config.objective.corruption
+    for level in sorted({*LEVELS, *([config.objective.noise] if trained else [])}):
+      if trained and level == config.objective.noise:   # the headline's own evaluation
         noisy_mse, denoised_mse = float(subject.test["noisy_input_mse"]), float(subject.test["denoised_mse"])
       else:
         noisy_mse, denoised_mse = map(float, denoising_errors(

@@ -88,17 +88,17 @@ def error(state, params, images, labels):
 def measure(subject):
   """finetuned_test_error and finetuned_train_error (fractions of the split
   misclassified) and finetune_final_loss (the last epoch's mean training
-  cross-entropy, nats) after config.finetune_epochs epochs of supervised
+  cross-entropy, nats) after config.run.finetune_epochs epochs of supervised
   fine-tuning (none with 0, or without labels), at the run's learning rate and
   batch size."""
   config, data = subject.config, subject.dataset
-  epochs = getattr(config, "finetune_epochs", 0)
+  epochs = getattr(config.run, "finetune_epochs", 0)
   if not (epochs and data.labelled):
     return {}
   n_classes = max(int(np.max(data.train_labels)), int(np.max(data.test_labels))) + 1
   params, losses = finetune(subject.state, data.train_images, data.train_labels, n_classes,
-                            jax.random.fold_in(subject.eval_key, 7), epochs=epochs, lr=config.lr,
-                            batch_size=config.batch_size)
+                            jax.random.fold_in(subject.eval_key, 7), epochs=epochs,
+                            lr=config.optimiser.lr, batch_size=config.optimiser.batch_size)
   return {"finetuned_test_error": error(subject.state, params, data.test_images, data.test_labels),
           "finetuned_train_error": error(subject.state, params, data.train_images, data.train_labels),
           "finetune_final_loss": float(losses[-1]), "finetune_epochs": epochs}

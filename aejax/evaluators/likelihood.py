@@ -145,8 +145,8 @@ test_nll.__test__ = False
 
 def measure(subject):
   """test_nll (nats per image) and test_nll_bits_per_dim of a VAE scored by the ELBO,
-  with k = config.nll_samples importance samples (none with 0)."""
-  k = getattr(subject.config, "nll_samples", 0)
+  with k = config.run.nll_samples importance samples (none with 0)."""
+  k = getattr(subject.config.run, "nll_samples", 0)
   if not (variants.scored_by_elbo(subject.config) and k):
     return {}
   nll = float(test_nll(subject.state, jnp.asarray(subject.test_pixels),

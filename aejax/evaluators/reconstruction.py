@@ -9,7 +9,7 @@ def measure(subject):
   out = {"test_mse": float(test["mse"]), "test_psnr": units.psnr(test["mse"]),
          "test_loss": float(test["loss"])}
   if variants.denoising(config):
-    out.update(corruption=config.corruption, noise=config.noise,
+    out.update(corruption=config.objective.corruption, noise=config.objective.noise,
                noisy_input_mse=float(test["noisy_input_mse"]),
                denoised_mse=float(test["denoised_mse"]),
                denoised_psnr=units.psnr(test["denoised_mse"]))

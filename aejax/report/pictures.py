@@ -113,8 +113,8 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
     z = np.repeat(mid[None, :], len(steps), axis=0)
     z[:, axis] = lo[axis] + steps * (hi[axis] - lo[axis])
     traversal_rows[f"z{axis + 1}: {lo[axis]:.1f}..{hi[axis]:.1f}"] = images(train.decode(state, z))
-  which = ("one row per code axis" if len(axes) == config.latent_dim else
-           f"one row for each of the {len(axes)} of {config.latent_dim} code axes of widest spread")
+  which = ("one row per code axis" if len(axes) == config.model.latent_dim else
+           f"one row for each of the {len(axes)} of {config.model.latent_dim} code axes of widest spread")
   plots.save(plots.image_grid(traversal_rows, title=f"{kind}: latent traversals, {which}"),
              path("traversals.png"))
 
@@ -130,14 +130,14 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
       col_labels=["real"] + ["t = 0"] + [""] * (len(steps) - 2) + ["t = 1", "real"]),
       path("interpolation.png"))
 
-  plots.save(plots.loss_curves(history, config.loss, f"{kind}: training curves",
-                               pca_mse=out.get("pca_test_mse"), pca_components=config.latent_dim,
+  plots.save(plots.loss_curves(history, config.objective.loss, f"{kind}: training curves",
+                               pca_mse=out.get("pca_test_mse"), pca_components=config.model.latent_dim,
                                denoising=variants.denoising(config),
                                regularised=bool(config_lib.regularisers(config))),
              path("curves.png"))
   if "prior_samples.png" in variants.pictures(config):
     plots.save(plots.image_grid({"decoded": images(train.decode(
-        state, variational.prior_samples(eval_key, GRID_COLUMNS, config.latent_dim)))},
+        state, variational.prior_samples(eval_key, GRID_COLUMNS, config.model.latent_dim)))},
         title=f"{kind}: decoded from codes drawn from the prior N(0, I)"), path("prior_samples.png"))
 
   if provenance is None:
@@ -149,7 +149,7 @@ def draw(workdir, config, dataset, state, eval_key, test_pixels, test_codes, his
   run_page.write(path("report.html"), config, dataset.source, out, pictures(config), workdir, view,
                provenance, history)
 
-  step = history[-1]["epoch"] if history else config.epochs
+  step = history[-1]["epoch"] if history else config.optimiser.epochs
   tensorboard_log.write_analysis(
       workdir, step, {"reconstructions": rows, "traversals": traversal_rows},
       originals, by_epoch, test_codes[shown], shown_labels, test_pixels[shown], np.array(view["mse"]),

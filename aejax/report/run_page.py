@@ -11,7 +11,6 @@ id="view-data">`): positions, ticks, labels, class names and colours, codes,
 and the images as two PNG sprites.
 """
 import base64
-import dataclasses
 import html
 import io
 import json
@@ -34,13 +33,13 @@ THUMBNAIL_CSS = 112        # CSS pixels of the longer side of the viewer's image
 def run_kind(config):
   """The variant's display name (aejax.variants.display_name) and, with an
   augmentation, its ranges: 'DAE, gaussian σ = 0.2 (augmented: up to 5° turned, 1 px moved, 5% resized)'."""
-  name = variants.display_name(config)
-  if getattr(config, "augmentation", "none") == "none":
+  name, objective = variants.display_name(config), config.objective
+  if objective.augmentation == "none":
     return name
   changes = [text for value, text in (
-      (getattr(config, "flip", 0.0), f"mirrored with probability {getattr(config, 'flip', 0.0):g}"),
-      (config.rotation, f"up to {config.rotation:g}° turned"),
-      (config.shift, f"{config.shift:g} px moved"), (config.scale, f"{config.scale:.0%} resized"))
+      (objective.flip, f"mirrored with probability {objective.flip:g}"),
+      (objective.rotation, f"up to {objective.rotation:g}° turned"),
+      (objective.shift, f"{objective.shift:g} px moved"), (objective.scale, f"{objective.scale:.0%} resized"))
       if value]
   return f"{name} (augmented: {', '.join(changes) or 'nothing changed'})"
 
@@ -53,10 +52,8 @@ def headline(config, summary):
 
 def title(config, summary):
   """The report's title: model, corruption, code size, objective, epochs and the headline."""
-  parts = [run_kind(config)]
-  if getattr(config, "architecture", None):
-    parts.append(config.architecture)
-  parts += [f"{config.latent_dim}-d code", f"{config.loss} objective", f"{config.epochs} epochs"]
+  parts = [run_kind(config), config.model.architecture, f"{config.model.latent_dim}-d code",
+           f"{config.objective.loss} objective", f"{config.optimiser.epochs} epochs"]
   return ", ".join(parts) + ": " + headline(config, summary)
 
 
@@ -161,9 +158,9 @@ def provenance_rows(config, provenance=None, history=None):
   """(name, value) rows: every config field, the corruption, then every entry of
   `provenance` (nested dicts flattened as 'versions: jax'), and the median
   training throughput of `history` (metrics.jsonl records)."""
-  fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-  for name in ("corruption", "noise"):   # class constants of a plain AE: shown, not fields
-    fields.setdefault(name, getattr(config, name, None))
+  fields = config.flags()
+  for name in ("corruption", "noise"):   # class constants of a plain AE: shown, not settings
+    fields.setdefault(name, getattr(config.objective, name))
   rows = [(f"config: {k}", _value(v)) for k, v in fields.items()]
   for key, value in (provenance or {}).items():
     if isinstance(value, dict):

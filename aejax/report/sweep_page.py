@@ -139,8 +139,8 @@ def write_html(path, config, result, pictures):
 img{{max-width:100%}}</style></head><body>
 <h1>Sweep of {len(result['rows'])} models</h1>
 <p>{html.escape(axes)}; {result['epochs']} epochs on {html.escape(result['data_source'])};
-{html.escape(result.get("variant_name", ""))}; widths {html.escape(config.widths)}, code
-{config.latent_dim}-d; trained at once: {result['samples_per_s']:.0f} training samples/s for all
+{html.escape(result.get("variant_name", ""))}; widths {html.escape(config.model.widths)}, code
+{config.model.latent_dim}-d; trained at once: {result['samples_per_s']:.0f} training samples/s for all
 models together. Mean &plusmn; standard deviation over the seeds; MSE per pixel in [0, 1] units.
 Every model's figures: <a href="{SWEEP_FILE}">{SWEEP_FILE}</a>, <a href="{CSV_FILE}">{CSV_FILE}</a>.</p>
 <table><tr><th>setting</th><th>seeds</th>{head}</tr>

@@ -31,31 +31,30 @@ def _number(kind):
 
 
 def make_parser(cls, description=None):
-  """argparse parser whose flags are the fields of `cls`, listed by section
-  (aejax.config.SECTIONS); given flags only are set."""
+  """argparse parser whose flags are the settings of the config class `cls`,
+  listed by section; given flags only are set."""
   parser = ArgumentParser(description=inspect.cleandoc(description or cls.__doc__),
                           formatter_class=argparse.RawDescriptionHelpFormatter,
                           argument_default=argparse.SUPPRESS)
-  groups = {name: parser.add_argument_group(name) for name in config_lib.SECTIONS}
-  for f in dataclasses.fields(cls):
-    if f.metadata.get("derived"):
+  groups = {s.name: parser.add_argument_group(s.name) for s in dataclasses.fields(cls)}
+  for setting in cls.settings().values():
+    if setting.metadata.get("derived"):
       continue
-    group = groups[config_lib.section(f)]
-    kind = config_lib.field_type(cls, f)
-    name = "--" + config_lib.flag(f.name)
-    help_text = f.metadata.get("help", "")
+    group, kind = groups[setting.section], setting.type
+    name = "--" + config_lib.flag(setting.name)
+    help_text = setting.metadata.get("help", "")
     if "default:" not in help_text:
-      help_text += f" (default: {f.default})"
+      help_text += f" (default: {setting.default})"
     help_text = help_text.replace("%", "%%")   # argparse formats help with %
     if kind is bool:   # on by default: --no-FLAG turns it off
-      group.add_argument(name, action=argparse.BooleanOptionalAction if f.default else "store_true",
+      group.add_argument(name, action=argparse.BooleanOptionalAction if setting.default else "store_true",
                          help=help_text)
-    elif f.metadata.get("listed"):   # a sweep's list: its text, read by config.as_floats in `parse`
-      group.add_argument(name, help=help_text, metavar=f.name.upper())
+    elif setting.metadata.get("listed"):   # a sweep's list: its text, read by config.as_floats
+      group.add_argument(name, help=help_text, metavar=setting.name.upper())
     else:
-      choices = f.metadata.get("choices")
+      choices = setting.metadata.get("choices")
       group.add_argument(name, type=_number(kind) if kind in (int, float) else kind, choices=choices,
-                         help=help_text, metavar=None if choices else f.name.upper())
+                         help=help_text, metavar=None if choices else setting.name.upper())
   return parser
 
 
@@ -63,13 +62,12 @@ def parse(cls, argv=None, description=None):
   """(config with defaults and the given flags, dict of the given flags); --help
   prints `description` (default: the config class's docstring)."""
   given = vars(make_parser(cls, description).parse_args(argv))
-  listed = {f.name for f in dataclasses.fields(cls) if f.metadata.get("listed")}
   for name, value in given.items():   # argparse reads --flag=-- as an empty list
     if isinstance(value, list):
       raise UserError(f"--{config_lib.flag(name)} needs a value, got {value!r}")
-    if name in listed:
-      given[name] = config_lib.as_floats(value, name)
-  return cls(**given), given   # not a replace of cls(): defaults that depend on given flags follow them
+  given = {name: config_lib.as_floats(value, name) if cls.settings()[name].metadata.get("listed") else value
+           for name, value in given.items()}
+  return cls.from_flags(**given), given   # defaults that depend on given flags follow them
 
 
 def main(cls, run, argv=None, description=None):

@@ -72,47 +72,45 @@ def resumed_config(config, given, name):
   """(config in force, its changes from the saved one, the earlier resumptions) of
   a resumption: the saved config with only the given flags changed, and only
   those in RESUMABLE."""
-  name_saved, saved, resumptions = read_config(config.workdir, "no run to resume")
+  name_saved, saved, resumptions = read_config(config.run.workdir, "no run to resume")
   if name_saved != name:
-    raise WorkdirError(f"{config.workdir}: a run of {name_saved}.py, not of {name}.py")
+    raise WorkdirError(f"{config.run.workdir}: a run of {name_saved}.py, not of {name}.py")
   refused = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
   typed = lambda v: config_lib.shown(v) if isinstance(v, tuple) else repr(v)   # a sweep's list as its flag
   if refused:
     raise WorkdirError("--resume cannot change " + ", ".join(
         f"--{k.replace('_', '-')} (was {typed(saved[k])}, now {typed(given[k])})" for k in refused))
-  config = dataclasses.replace(
-      config, **{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
+  config = config.replace(**{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
   config.check()
-  changes = {k: [saved[k], getattr(config, k)] for k in config.RESUMABLE
-             if k not in ACTIONS and k != "workdir" and saved[k] != getattr(config, k)}
+  flags = config.flags()
+  changes = {k: [saved[k], flags[k]] for k in config.RESUMABLE
+             if k not in ACTIONS and k != "workdir" and saved[k] != flags[k]}
   return config, changes, resumptions
 
 
 def load_data(config):
   """The Dataset that the config's data flags name."""
-  return data.load(config.data, data_source=config.data_source, data_dir=config.data_dir,
-                   train_split=config.train_split, test_split=config.test_split,
-                   resize=config.resize, test_fraction=config.test_fraction,
-                   validation_fraction=config.validation_fraction, binarize=config.binarize)
+  return data.load(config.data.name, **config.data.load_kwargs())
 
 
 def check_shape(config, dataset):
   """Raises DataError unless `dataset` holds images of the run's shape."""
   shape = "x".join(map(str, dataset.image_shape))
-  if shape != config.image_shape:
-    raise data.DataError(f"{dataset.source} holds {shape} images, but the run in {config.workdir} "
-                         f"was trained on {config.image_shape} images")
+  if shape != config.data.image_shape:
+    raise data.DataError(f"{dataset.source} holds {shape} images, but the run in {config.run.workdir} "
+                         f"was trained on {config.data.image_shape} images")
 
 
 def make_model(config):
   """The config's architecture for its images, as its variant wraps it
   (aejax.variants.model); settings of other architectures are not passed."""
-  cls = models.ARCHITECTURES[config.architecture]
-  own = {"channels": config.conv_channels, "kernel_size": config.kernel_size}
-  model = cls(image_shape=config.image_dims, widths=config.hidden_widths,
+  settings = config.model
+  cls = models.ARCHITECTURES[settings.architecture]
+  own = {"channels": settings.conv_channels, "kernel_size": settings.kernel_size}
+  model = cls(image_shape=config.data.image_dims, widths=settings.hidden_widths,
               latent_dim=variants.latent_dim(config),
-              output=objectives.OBJECTIVES[config.loss].output, dtype=jnp.dtype(config.dtype),
-              activation=config.activation,
+              output=objectives.OBJECTIVES[config.objective.loss].output, dtype=jnp.dtype(settings.dtype),
+              activation=settings.activation,
               **{k: v for k, v in own.items() if k in cls.__dataclass_fields__})
   return variants.model(config, model)
 
@@ -120,8 +118,8 @@ def make_model(config):
 def augmentation(config):
   """The train state's augmentation: the config's, then with --binarize dynamic a
   Bernoulli draw of every pixel (aejax.data.binarize.bernoulli)."""
-  chosen = augmentations.AUGMENTATIONS[config.augmentation]
-  return augmentations.Then(chosen, binarize.bernoulli) if config.binarize == "dynamic" else chosen
+  chosen = augmentations.AUGMENTATIONS[config.objective.augmentation]
+  return augmentations.Then(chosen, binarize.bernoulli) if config.data.binarize == "dynamic" else chosen
 
 
 def build(config, dataset=None):
@@ -133,34 +131,33 @@ def build(config, dataset=None):
   (aejax.variants.pretrains) is pretrained on `dataset` (loaded if not given)
   when its workdir holds no pretraining record yet, which it then writes;
   otherwise the checkpoint supplies the parameters. The optimizer follows
-  config.lr_schedule over the epochs of `dataset` (`optimizer`; without a dataset,
+  config.optimiser.lr_schedule over the epochs of `dataset` (`optimizer`; without a dataset,
   a state to restore into, at the configured rate); the pretraining keeps the
   configured rate throughout."""
-  objective = objectives.OBJECTIVES[config.loss]
+  objective = objectives.OBJECTIVES[config.objective.loss]
   model = make_model(config)
-  init_key, run_key, eval_key = jax.random.split(jax.random.key(config.seed), 3)
+  init_key, run_key, eval_key = jax.random.split(jax.random.key(config.run.seed), 3)
   state = train.create_train_state(model, init_key, optimizer(config), objective=objective,
-                                   corruption=config.corruption, noise=config.noise,
+                                   corruption=config.objective.corruption, noise=config.objective.noise,
                                    regularisers=config_lib.regularisers(config),
                                    hparams=config_lib.hparams(config), augmentation=augmentation(config))
-  records = config.workdir and os.path.join(config.workdir, stacked.RECORDS)
+  records = config.run.workdir and os.path.join(config.run.workdir, stacked.RECORDS)
   if variants.pretrains(config) and not (records and os.path.isfile(records)):
     dataset = dataset or load_data(config)
     state, stages = variants.pretrain(config, state, jax.random.fold_in(init_key, 1), dataset)
-    if records and os.path.isdir(config.workdir) and jax.process_index() == 0:
+    if records and os.path.isdir(config.run.workdir) and jax.process_index() == 0:
       write_json(records, stages)
   return state.replace(tx=optimizer(config, dataset)), run_key, eval_key
 
 
 def optimizer(config, dataset=None):
-  """The config's optimizer: its learning rate follows config.lr_schedule over
-  config.epochs of len(dataset.train_images) // config.batch_size steps; without
-  `dataset` (a state to restore a checkpoint into) the schedule is left out, as
-  the state's structure is the same."""
-  if dataset is None or config.lr_schedule == "constant":
-    return optim.make_optimizer(config.lr, config.weight_decay, config.decoupled)
-  return optim.make_optimizer(config.lr, config.weight_decay, config.decoupled, config.lr_schedule,
-                              config.epochs, len(dataset.train_images) // config.batch_size)
+  """The config's optimizer: its learning rate follows --lr-schedule over --epochs of
+  len(dataset.train_images) // batch_size steps; without `dataset` (a state to
+  restore a checkpoint into) the schedule is left out, as the state's structure
+  is the same."""
+  settings = config.optimiser
+  steps = None if dataset is None else len(dataset.train_images) // settings.batch_size
+  return optim.make_optimizer(**settings.schedule_kwargs(steps))
 
 
 def build_placed(config, mesh, dataset=None):
@@ -174,7 +171,7 @@ def load_run(workdir):
   name, saved, _ = read_config(workdir)
   if name == "sweep":
     raise WorkdirError(f"{workdir}: a sweep; each model's figures are in its sweep.json")
-  config = CONFIGS[name](**saved)
+  config = CONFIGS[name].from_flags(**saved)
   state, key, eval_key = build(config)
   mngr = checkpoints.manager(workdir, create=False)
   try:
@@ -227,12 +224,12 @@ def claim(config, given, name, records, resources):
   """(config, its changes, the earlier resumptions): on --resume the saved
   config with the flags `given` changed, the workdir locked; a new run's
   config with its workdir, which must hold no run (unless --overwrite)."""
-  if config.resume:
+  if config.run.resume:
     read_config(records.path, "no run to resume")   # no lock file in a folder without a run
     resources.enter_context(records.lock())
     return resumed_config(config, given, name)
-  config = dataclasses.replace(config, workdir=records.path)
-  records.check_new(config.overwrite)
+  config = config.replace(workdir=records.path)
+  records.check_new(config.run.overwrite)
   return config, {}, []
 
 
@@ -242,16 +239,15 @@ def load_checked(config):
   reads them wherever it is read."""
   dataset = load_data(config)
   print(dataset.describe(), flush=True)
-  if config.resume:
+  if config.run.resume:
     check_shape(config, dataset)
   else:
-    config = dataclasses.replace(
-        config, image_shape="x".join(map(str, dataset.image_shape)),
-        data=data.recorded(config.data),
-        data_dir=config.data_dir and os.path.abspath(config.data_dir))
-  if len(dataset.train_images) < config.batch_size:
-    raise UserError(f"--batch-size {config.batch_size} exceeds the {len(dataset.train_images)} "
-                    "training examples")
+    config = config.replace(image_shape="x".join(map(str, dataset.image_shape)),
+                            data=data.recorded(config.data.name),
+                            data_dir=config.data.data_dir and os.path.abspath(config.data.data_dir))
+  if len(dataset.train_images) < config.optimiser.batch_size:
+    raise UserError(f"--batch-size {config.optimiser.batch_size} exceeds the "
+                    f"{len(dataset.train_images)} training examples")
   return config, dataset
 
 
@@ -259,8 +255,8 @@ def begin(config, name, records, resources):
   """Writes a new run's config.json under the workdir's new lock, the folder
   checked again there (another run may have begun) and cleared by --overwrite."""
   resources.enter_context(records.lock(create=True))
-  records.check_new(config.overwrite)
-  if config.overwrite:
+  records.check_new(config.run.overwrite)
+  if config.run.overwrite:
     records.clear()
   records.write_config(name, config, [])
 
@@ -294,21 +290,22 @@ def prepare(config, given=None, name="ae", make_mesh=None, build_state=build_pla
   of the config the run settles on (on --resume, the resumed run's)."""
   parallel.initialize_distributed()
   started, clock = provenance.now(), time.perf_counter()
-  records = Records(config.workdir or parallel.same_on_every_process(new_workdir(name)))
+  records = Records(config.run.workdir or parallel.same_on_every_process(new_workdir(name)))
   resources = contextlib.ExitStack()
   try:
     with parallel.together("start the run"):  # process 0 decides about the workdir
       config, changes, resumptions = claim(config, given or {}, name, records, resources)
-      mesh = make_mesh(config) if make_mesh else parallel.make_mesh(config.devices, config.batch_size)
+      mesh = (make_mesh(config) if make_mesh
+              else parallel.make_mesh(config.run.devices, config.optimiser.batch_size))
       config, dataset = load_checked(config)
-      if not config.resume:
+      if not config.run.resume:
         begin(config, name, records, resources)
     state, run_key, eval_key = build_state(config, mesh, dataset)
-    mngr = checkpoints.manager(records.path, config.keep_checkpoints)
+    mngr = checkpoints.manager(records.path, config.run.keep_checkpoints)
     resources.callback(mngr.close)
     resources.callback(mngr.wait_until_finished)
     history, start = [], 0
-    if config.resume:
+    if config.run.resume:
       state, run_key, history, start = resume(config, name, records, mngr, state, run_key,
                                               earlier=resumptions, changes=changes, started=started)
     records.write_metrics(history)
@@ -333,8 +330,8 @@ class Progress:
   per-pixel MSE in [0, 1] units (of the denoised input, for a DAE)."""
 
   def __init__(self, run):
-    self.name, self.epochs = run.name, run.config.epochs
-    self.every = run.config.log_every
+    self.name, self.epochs = run.name, run.config.optimiser.epochs
+    self.every = run.config.run.log_every
     self.figures_of = variants.figures(run.config)
     self.bar = None
     if sys.stdout.isatty():
@@ -378,7 +375,7 @@ def figure(value):
 def epoch_fn(run, epoch):
   """(state, metrics) after training `run` for the epoch numbered `epoch` (from 0)."""
   return train.run_epoch(run.state, run.train_images, run.run_key, epoch,
-                         batch_size=run.config.batch_size,
+                         batch_size=run.config.optimiser.batch_size,
                          batch_sharding=parallel.batch_sharding(run.mesh))
 
 
@@ -397,7 +394,7 @@ class Pictures:
     self.grid_pixels = train.as_pixels(jax.device_put(
         dataset.test_images[progress.grid_indices(dataset.test_labels, len(dataset.test_images))],
         parallel.replicated(run.mesh)))
-    self.epochs = set(progress.progress_epochs(run.config.epochs))
+    self.epochs = set(progress.progress_epochs(run.config.optimiser.epochs))
     self.board = tensorboard_log.ScalarLog(run.workdir, run.start) if run.records.writer else None
 
   def write(self, record):
@@ -427,12 +424,12 @@ def check_finite(run, train_metrics, done):
 def epoch_record(run, done, train_metrics, seconds):
   """The metrics.jsonl record of trained epoch `done`, its evaluated figures None."""
   config, models_trained = run.config, run.models or 1
-  n_steps = len(run.dataset.train_images) // config.batch_size
+  n_steps = len(run.dataset.train_images) // config.optimiser.batch_size
   record = {"epoch": done, "train_loss": figure(train_metrics["loss"]),
             "train_mse": figure(train_metrics["mse"]),
             "grad_norm": figure(train_metrics["grad_norm"]),
             "test_loss": None, "test_mse": None, "seconds": seconds,
-            "samples_per_s": models_trained * n_steps * config.batch_size / seconds}
+            "samples_per_s": models_trained * n_steps * config.optimiser.batch_size / seconds}
   record.update({f"test_{k}": None for k in variants.figures(config) if k != variants.CLEAN})
   if run.validation_images is not None:
     record.update({f"validation_{k}": None for k in variants.figures(config)})
@@ -440,8 +437,9 @@ def epoch_record(run, done, train_metrics, seconds):
 
 
 def evaluates(config, done):
-  """Whether epoch `done` is evaluated: every config.eval_every epochs, and the last."""
-  return done == config.epochs or bool(config.eval_every and done % config.eval_every == 0)
+  """Whether epoch `done` is evaluated: every --eval-every epochs, and the last."""
+  every = config.run.eval_every
+  return done == config.optimiser.epochs or bool(every and done % every == 0)
 
 
 def evaluate_into(run, record, evaluate_fn):
@@ -465,7 +463,7 @@ def interrupted(run, received, done):
 
 
 def train_loop(run, on_epoch=None, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, observers=None):
-  """Trains `run` from its epoch to config.epochs: a metrics.jsonl line per
+  """Trains `run` from its epoch to config.optimiser.epochs: a metrics.jsonl line per
   epoch, checkpoints, and the final epoch's test evaluation in run.test.
   `observers` see each record (`write(record)`, then `close()`; default: a
   single run's `Pictures`); `on_epoch(run, record)` is called after each epoch.
@@ -481,7 +479,7 @@ def train_loop(run, on_epoch=None, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, o
   display = Progress(run)
   try:
     with deferred_signals() as received:
-      for epoch in range(run.start, config.epochs):
+      for epoch in range(run.start, config.optimiser.epochs):
         tic = time.perf_counter()
         run.state, train_metrics = epoch_fn(run, epoch)
         train_metrics = jax.device_get(train_metrics)
@@ -490,20 +488,20 @@ def train_loop(run, on_epoch=None, epoch_fn=epoch_fn, evaluate_fn=evaluate_fn, o
         record = epoch_record(run, done, train_metrics, time.perf_counter() - tic)
         if evaluates(config, done):
           test = evaluate_into(run, record, evaluate_fn)
-          if done == config.epochs:
+          if done == config.optimiser.epochs:
             run.test = test
         for observer in observers:
           observer.write(record)
         run.history.append(record)
         run.records.append_metrics(record)
-        every = config.checkpoint_every
+        every = config.run.checkpoint_every
         stop = parallel.any_process(received)  # every process stops after the same epoch
-        if done == config.epochs or (every and done % every == 0) or stop:
+        if done == config.optimiser.epochs or (every and done % every == 0) or stop:
           checkpoints.save(mngr, done, run.state, run.run_key)
         display.update(record)
         if on_epoch is not None:
           on_epoch(run, record)
-        if stop and done < config.epochs:
+        if stop and done < config.optimiser.epochs:
           mngr.wait_until_finished()
           raise interrupted(run, received, done)
   finally:
@@ -533,8 +531,8 @@ def analyse(workdir, config, dataset, state, eval_key, history, test=None, prove
   """analysis.analyze, saying what it does and how long it took."""
   what = ("codes, kNN, linear probe, trustworthiness, continuity, PCA" +
           (", denoising table" if variants.denoising(config) else "") +
-          (f", {config.finetune_epochs} epochs of supervised fine-tuning"
-           if getattr(config, "finetune_epochs", 0) else "") + (", pictures, report" if draw else ""))
+          (f", {config.run.finetune_epochs} epochs of supervised fine-tuning"
+           if getattr(config.run, "finetune_epochs", 0) else "") + (", pictures, report" if draw else ""))
   print(f"analysis: {what}", flush=True)
   tic = time.perf_counter()
   out = analysis.analyze(workdir, config, dataset, state, eval_key, history, test=test,
@@ -550,7 +548,7 @@ def headline(config, summary, workdir, drawn=True):
   text = f"{variants.display_name(config)}: {variants.headline(config, summary)}"
   if "pca_test_mse" not in summary:
     return text + f"; no analysis: python experiments/analyze.py {workdir}"
-  text += f"; PCA with {config.latent_dim} components: {summary['pca_test_mse']:.5f}; "
+  text += f"; PCA with {config.model.latent_dim} components: {summary['pca_test_mse']:.5f}; "
   if not drawn:
     return text + f"pictures and report not drawn: python experiments/analyze.py {workdir}"
   return text + f"report: {os.path.join(workdir, 'report.html')}"
@@ -569,17 +567,17 @@ def finish(run):
                               run.mesh.devices.flat)
   summary = {**training_summary(run.dataset, run.history), "devices": run.mesh.size,
              "provenance": record}
-  if config.no_analysis or not run.records.writer:
+  if config.run.no_analysis or not run.records.writer:
     summary.update(analysis.summary_metrics(config, run.dataset, parallel.local(run.state), run.eval_key,
                                             test, cheap_only=True)[0])
-    if run.start == config.epochs:   # nothing trained: the earlier analysis still holds
+    if run.start == config.optimiser.epochs:   # nothing trained: the earlier analysis still holds
       summary = {**run.records.read_summary(damaged={}), **summary}
   else:
     summary.update(analyse(run.workdir, config, run.dataset, parallel.local(run.state),
-                           run.eval_key, run.history, test, record, draw=not config.no_pictures))
+                           run.eval_key, run.history, test, record, draw=not config.run.no_pictures))
   run.records.write_summary(summary)
   if run.records.writer:
-    print(headline(config, summary, run.workdir, drawn=not config.no_pictures), flush=True)
+    print(headline(config, summary, run.workdir, drawn=not config.run.no_pictures), flush=True)
   else:
     print(f"process {jax.process_index()}: trained; process 0 writes the summary", flush=True)
   return summary

@@ -95,14 +95,14 @@ def make_mesh(config):
                     "own --workdir")
   available = jax.devices()
   n_models = len(config.members())
-  n = config.devices or len(available)
+  n = config.run.devices or len(available)
   if n > len(available):
     raise UserError(f"--devices {n}: only {len(available)} {available[0].platform} devices present")
-  k = config.model_devices or math.gcd(n, n_models)
+  k = config.run.model_devices or math.gcd(n, n_models)
   if n % k or n_models % k:
     raise UserError(f"--model-devices {k} must divide both the {n} devices and the {n_models} models")
-  if config.batch_size % (n // k):
-    raise UserError(f"--batch-size {config.batch_size} does not divide by the {n // k} devices "
+  if config.optimiser.batch_size % (n // k):
+    raise UserError(f"--batch-size {config.optimiser.batch_size} does not divide by the {n // k} devices "
                     "that split each batch")
   return jax.make_mesh((k, n // k), ("model", "data"), devices=available[:n],
                        axis_types=(jax.sharding.AxisType.Auto,) * 2)
@@ -150,12 +150,12 @@ def evaluate(states, images, keys, *, chunk=1, mesh=None):
 
 
 def chunk_of(run):
-  return run.config.chunk or default_chunk(run.mesh.devices.flat[0].platform)
+  return run.config.run.chunk or default_chunk(run.mesh.devices.flat[0].platform)
 
 
 def epoch_fn(run, epoch):
   return train_epoch(run.state, run.train_images, run.run_key, epoch,
-                     batch_size=run.config.batch_size, chunk=chunk_of(run), mesh=run.mesh)
+                     batch_size=run.config.optimiser.batch_size, chunk=chunk_of(run), mesh=run.mesh)
 
 
 def evaluate_fn(run, images):
@@ -183,8 +183,9 @@ def rows(run):
     state, eval_key = model(states, i), keys[i]
     test = jax.device_get(train.evaluate(state, test_images, eval_key))
     figures, _ = analysis.summary_metrics(member, dataset, state, eval_key, test, shared,
-                                          cheap_only=config.no_analysis)
-    row = {name: getattr(member, name) for name in axes}
+                                          cheap_only=config.run.no_analysis)
+    flags = member.flags()
+    row = {name: flags[name] for name in axes}
     row["final_train_loss"] = run.history[-1]["train_loss"][i] if run.history else None
     out.append({**row, **figures})
   return out
@@ -196,11 +197,11 @@ def finish(run):
   plots (unless --no-pictures) and sweep.html; returns the sweep.json object."""
   config = run.config
   tic = time.perf_counter()
-  if not config.no_analysis:
+  if not config.run.no_analysis:
     print(f"analysis: {run.models} models: kNN, linear probe, trustworthiness, continuity, PCA" +
           (", denoising table" if variants.denoising(config) else ""), flush=True)
   table = rows(run)
-  if not config.no_analysis:
+  if not config.run.no_analysis:
     print(f"analysis: done in {time.perf_counter() - tic:.1f} s", flush=True)
   record = provenance.collect(run.started, provenance.now(), time.perf_counter() - run.clock,
                               run.mesh.devices.flat)
@@ -209,14 +210,14 @@ def finish(run):
   summary.pop("final_train_loss")
   run.records.write_summary(summary)
   first = config.members()[0]
-  result = {"variant": config.variant, "variant_name": variants.VARIANTS[config.variant].name,
+  result = {"variant": config.model.variant, "variant_name": variants.VARIANTS[config.model.variant].name,
             "own_figure": variants.own_figure(first)[0],
             "axes": {k: list(v) for k, v in config.values().items()}, "rows": table,
             "samples_per_s": summary["samples_per_s"], "epochs": summary["epochs"],
             "data_source": summary["data_source"]}
   if run.records.writer:
     write_json(os.path.join(run.workdir, sweep_page.SWEEP_FILE), result)
-    sweep_page.write(run.workdir, config, result, draw=not config.no_pictures)
+    sweep_page.write(run.workdir, config, result, draw=not config.run.no_pictures)
   print(sweep_page.headline(result, run.workdir), flush=True)
   return result
 

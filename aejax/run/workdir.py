@@ -8,7 +8,6 @@ status 2), never a traceback; JSON files are written atomically, and in a run
 of several processes only process 0 writes (`Records.writer`).
 """
 import contextlib
-import dataclasses
 import fcntl
 import json
 import os
@@ -92,16 +91,16 @@ def read_json(path):
   return obj
 
 
-def _field_ok(cls, f, value):
-  kind = config_lib.field_type(cls, f)
-  if f.metadata.get("listed"):   # a list of numbers (text in folders written before it had a type)
+def _setting_ok(setting, value):
+  kind = setting.type
+  if setting.metadata.get("listed"):   # a list of numbers (text in folders written before it had a type)
     try:
-      config_lib.as_floats(value, f.name)
+      config_lib.as_floats(value, setting.name)
       return True
     except UserError:
       return False
   if value is None:
-    return f.default is None
+    return setting.default is None
   if kind is float:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
   if kind is int:
@@ -109,17 +108,19 @@ def _field_ok(cls, f, value):
   return isinstance(value, kind)
 
 
-def _added(field, base):
-  """The value of a field that a config.json written before it existed ran with: the
+def _added(setting, base):
+  """The value of a setting that a config.json written before it existed ran with: the
   plain AE's setting of that name (a sweep's list of it: the one value), else its default."""
-  if field.name not in base:
-    return field.default
-  return (float(base[field.name]),) if field.metadata.get("listed") else type(field.default)(base[field.name])
+  if setting.name not in base:
+    return setting.default
+  value = base[setting.name]
+  return (float(value),) if setting.metadata.get("listed") else type(setting.default)(value)
 
 
 def read_config(workdir, missing="not a run folder"):
-  """(experiment name, saved config fields, resumptions) of the run in `workdir`.
-  A config.json that is missing, damaged or not of this project raises WorkdirError."""
+  """(experiment name, saved settings {flag name: value}, resumptions) of the run in
+  `workdir`; `CONFIGS[name].from_flags(**saved)` is its config. A config.json that is
+  missing, damaged or not of this project raises WorkdirError."""
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.isfile(path):
     raise WorkdirError(f"{workdir}: {missing} (no {CONFIG_FILE})")
@@ -129,21 +130,21 @@ def read_config(workdir, missing="not a run folder"):
   if name not in CONFIGS:
     raise WorkdirError(f"{path}: not a config of an aejax run (experiment {name!r})")
   cls = CONFIGS[name]
-  fields = {f.name: f for f in dataclasses.fields(cls)}
+  fields = cls.settings()
   groups = cls.ADDED_LATER
   saved.update({action: False for action in ACTIONS if action in fields and action not in saved})
   missing = set(fields) - set(saved)
   if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
-    base = {f.name: f.default for f in dataclasses.fields(config_lib.AEConfig)}
+    base = {name: s.default for name, s in config_lib.AEConfig.settings().items()}
     saved.update({added: _added(fields[added], base) for added in missing})
   if set(saved) != set(fields) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
-  bad = sorted(k for k, v in saved.items() if not _field_ok(cls, fields[k], v))
+  bad = sorted(k for k, v in saved.items() if not _setting_ok(fields[k], v))
   if bad:
     raise WorkdirError(f"{path}: damaged, wrong type of " + ", ".join(bad))
   saved.update({k: config_lib.as_floats(saved[k], k) for k, f in fields.items() if f.metadata.get("listed")})
   try:
-    cls(**saved).check()
+    cls.from_flags(**saved).check()
   except UserError as e:
     raise WorkdirError(f"{path}: damaged, {e}") from None
   return name, saved, resumptions
@@ -260,7 +261,7 @@ class Records:
   def write_config(self, name, config, resumptions):
     """config.json: the settings in force (ACTIONS recorded False) and the resumptions."""
     if self.writer:
-      fields = {**dataclasses.asdict(config), **{k: False for k in ACTIONS}}
+      fields = {**config.flags(), **{k: False for k in ACTIONS}}
       write_json(self.file(CONFIG_FILE), {"experiment": name, **fields, "resumptions": resumptions})
 
   def write_metrics(self, history):
