@@ -283,8 +283,11 @@ class ModelConfig(Section):
   widths: str = option("128,64,12", "encoder hidden widths, comma-separated (for --architecture "
                        "conv, the dense layers between the convolutions and the code, e.g. 256); "
                        "the decoder mirrors them")
-  channels: str = option("32,64", "with --architecture conv: the channels of its stride-2 "
-                         "convolutions, comma-separated, one halving of the image's sides each")
+  channels: str = option("32,64", "with --architecture conv: the channels of its convolutions, "
+                         "comma-separated, each of the stride --strides gives")
+  strides: str = option("2", "with --architecture conv: the stride of each convolution, one for "
+                        "all of them or one per --channels entry, comma-separated (2: each halves "
+                        "the image's sides)")
   kernel_size: int = option(3, "with --architecture conv: the side k of its k x k kernels")
   latent_dim: int = option(3, "size of the code z")
   dtype: str = option("float32", "compute dtype; parameters and optimizer state stay float32",
@@ -300,11 +303,19 @@ class ModelConfig(Section):
   def conv_channels(self):
     return _sizes(self.channels, "channels")
 
+  @property
+  def conv_strides(self):
+    """The stride of each convolution (one given for all: repeated)."""
+    strides = _sizes(self.strides, "strides")
+    return strides * len(self.conv_channels) if len(strides) == 1 else strides
+
   def check(self):
     super().check()
     self._at_least(1, "latent_dim", "kernel_size")
     _sizes(self.widths, "widths")
-    _sizes(self.channels, "channels")
+    if len(self.conv_strides) != len(self.conv_channels):
+      raise ConfigError(f"--strides must give one stride, or one for each of the "
+                        f"{len(self.conv_channels)} --channels, got {self.strides!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,6 +441,14 @@ class RunConfig(Section):
 # ------------------------------------------------------------------------------------------
 # The variants: each a config of these sections, or of sections that extend them.
 
+# The settings of a single run added after its first version (Config.ADDED_LATER), a
+# group per version, up to the newest; a variant adds its own groups where they came.
+_EARLIER = (("lr_schedule", "augmentation", "rotation", "shift", "scale"),
+            ("data", "train_split", "test_split", "resize", "test_fraction",
+             "validation_fraction", "image_shape", "channels", "kernel_size", "flip"),
+            ("binarize",))
+_STRIDES = ("strides",)   # the newest
+
 @dataclasses.dataclass(frozen=True)
 class AEConfig(Config):
   """The reference autoencoder: 784-128-64-12-3, MSE, Adam with L2 decay, batch 128."""
@@ -439,10 +458,7 @@ class AEConfig(Config):
   optimiser: OptimiserConfig = section(OptimiserConfig)
   run: RunConfig = section(RunConfig)
 
-  ADDED_LATER = (("lr_schedule", "augmentation", "rotation", "shift", "scale"),
-                 ("data", "train_split", "test_split", "resize", "test_fraction",
-                  "validation_fraction", "image_shape", "channels", "kernel_size", "flip"),
-                 ("binarize",))
+  ADDED_LATER = (*_EARLIER, _STRIDES)
   RESUMABLE = ("workdir", "epochs", "eval_every", "checkpoint_every", "keep_checkpoints",
                "log_every", "resume", "overwrite", "no_analysis", "no_pictures", "devices")
 
@@ -529,7 +545,7 @@ class VAEConfig(VariantConfig):
   objective: VAEObjective = section(VAEObjective)
   run: LikelihoodRun = section(LikelihoodRun)
 
-  ADDED_LATER = (*VariantConfig.ADDED_LATER[:-1], (*VariantConfig.ADDED_LATER[-1], "nll_samples"))
+  ADDED_LATER = (*_EARLIER[:-1], (*_EARLIER[-1], "nll_samples"), _STRIDES)
   RESUMABLE = (*VariantConfig.RESUMABLE, "nll_samples")   # read by the analysis alone
 
 
@@ -595,7 +611,7 @@ class SDAEConfig(VariantConfig):
   optimiser: StackedOptimiser = section(StackedOptimiser)
   run: FinetunedRun = section(FinetunedRun)
 
-  ADDED_LATER = (*VariantConfig.ADDED_LATER, ("finetune_epochs",))
+  ADDED_LATER = (*_EARLIER, ("finetune_epochs",), _STRIDES)
   RESUMABLE = (*VariantConfig.RESUMABLE, "finetune_epochs")   # read by the analysis alone
 
   def check(self):
@@ -802,9 +818,8 @@ class SweepConfig(Config):
   optimiser: SweepOptimiser = section(SweepOptimiser)
   run: SweepRun = section(SweepRun)
 
-  ADDED_LATER = (*AEConfig.ADDED_LATER[:2],
-                 ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"),
-                 *AEConfig.ADDED_LATER[2:], ("nll_samples",))
+  ADDED_LATER = (*_EARLIER[:2], ("variant", "activation", "code_l1", "sparsity", "rho", "contraction", "beta"),
+                 *_EARLIER[2:], ("nll_samples",), _STRIDES)
   RESUMABLE = (*AEConfig.RESUMABLE, "nll_samples")   # read by the analysis alone
 
   def member_class(self):

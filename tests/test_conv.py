@@ -37,8 +37,8 @@ def global_norm(tree):
 
 def test_strided_conv_equals_flax_conv_and_conv_transpose_with_gradients():
   # (kernel, stride, in and out channels): odd and even kernels, one or many channels, kernels
-  # smaller than and equal to the stride, stride 3; a non-square image.
-  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5), (1, 2, 3, 2), (2, 2, 3, 2), (3, 3, 2, 3)]
+  # smaller than and equal to the stride, strides 3 and 1; a non-square image.
+  cases = [(3, 2, 1, 8), (3, 2, 16, 1), (4, 2, 6, 5), (1, 2, 3, 2), (2, 2, 3, 2), (3, 3, 2, 3), (3, 1, 2, 3)]
   layers, args = [], []
   for k, s, c, o in cases:
     x = np.random.default_rng(c).standard_normal((2, 12, 9, c), np.float32)
@@ -137,9 +137,38 @@ def test_pads_the_image_at_the_bottom_right_and_crops_the_output_back():
   assert np.abs(y_padded[:, 7:]).max() > 1e-2   # what the crop removes is not zero
 
 
-def test_conv_image_shape_must_be_h_w_c_and_channels_non_empty():
+def test_strides_set_each_convolution_and_the_padding_follows_their_product():
+  """Strides (1, 3) on 10x11 images, as --strides 1,3 builds the model: the encoder
+  pads to 12x12 (the multiples of 3), the first convolution keeps that grid and the
+  second divides it by 3; the decoder's transposed convolutions, taking the strides
+  in reverse, return to the image's shape. The model computes what the same model
+  with lax.conv computes from the same parameters."""
+  from aejax import config
+  from aejax.run import experiment
+  shape = (10, 11, 1)
+  settings = config.AEConfig.from_flags(architecture="conv", widths="8", channels="3,4", strides="1,3",
+                                        image_shape="10x11x1")
+  settings.check()
+  ours = experiment.make_model(settings)
+  lax_model = ours.clone(lax_conv=True)
+  x = np.random.default_rng(3).uniform(-1, 1, (2, *shape)).astype(np.float32)
+  params = random_params(ours, x, scale=0.1)
+
+  @jax.jit
+  def run(params):
+    return [m.apply(params, x, mutable="intermediates") for m in (ours, lax_model)]
+  (y, hidden), (y_lax, _) = run(params)
+  assert [h.shape for h in hidden["intermediates"]["hidden"]] == [(2, 12 * 12 * 3), (2, 4 * 4 * 4), (2, 8)]
+  chex.assert_shape(y, (2, *shape))
+  chex.assert_trees_all_close(y, y_lax, atol=1e-5)
+  with pytest.raises(config.ConfigError, match="--strides must give one stride, or one for each of the 2"):
+    config.AEConfig.from_flags(strides="2,2,2").check()
+
+
+def test_conv_image_shape_must_be_h_w_c_and_channels_and_strides_agree():
   for kw, error in ((dict(image_shape=(28, 28)), "image_shape"),
-                    (dict(image_shape=(0, 28, 1)), "image_shape"), (dict(channels=()), "channels")):
+                    (dict(image_shape=(0, 28, 1)), "image_shape"), (dict(channels=()), "channels"),
+                    (dict(strides=(2, 2, 2)), "strides"), (dict(strides=(0,)), "strides")):
     model = models.ConvAutoEncoder(**kw)
     with pytest.raises(ValueError, match=error):
       jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, *model.image_shape)))

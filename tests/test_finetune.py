@@ -41,13 +41,15 @@ def test_fine_tuning_trains_the_encoder_with_the_head_and_counts_errors_exactly(
 
 
 def test_a_stacked_run_written_before_fine_tuning_existed_reads_as_none(tmp_path):
-  """config.json of an SDAE run lacking --finetune-epochs (and possibly the groups
-  before it) reads with 0: what that version did; one lacking an earlier group but
-  not it is damaged."""
+  """config.json of an SDAE run lacking --finetune-epochs (and the newer --strides,
+  and possibly the groups before it) reads with 0: what that version did; one lacking
+  an earlier group but not it is damaged."""
   saved = {"experiment": "sdae", **config.SDAEConfig().flags(), "resumptions": []}
   groups = config.SDAEConfig.ADDED_LATER
-  assert groups[-1] == ("finetune_epochs",)
-  for missing, readable in ((groups[-1], True), (groups[-2] + groups[-1], True), (groups[-2], False)):
+  assert groups[-2:] == (("finetune_epochs",), ("strides",))
+  newer = groups[-1]
+  for missing, readable in ((groups[-2] + newer, True), (groups[-3] + groups[-2] + newer, True),
+                            (groups[-2], False), (groups[-3] + newer, False)):
     with open(tmp_path / "config.json", "w") as f:
       json.dump({k: v for k, v in saved.items() if k not in missing}, f)
     if readable:

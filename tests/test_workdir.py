@@ -147,17 +147,18 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
   with open(os.path.join(path, "report.html")) as f:
     assert "3 epochs" in f.read()
   # A run written before the augmentation and schedule settings existed, or before the data
-  # settings, or before binarisation, takes their defaults, which do what that version did;
-  # a config lacking only some of a version's settings, or a version's but not the later
-  # ones', is damaged.
-  first, second, third = config.AEConfig.ADDED_LATER
-  for missing in (("scale",), ("image_shape",), first, second):
+  # settings, or before binarisation, or before the convolutions' strides, takes their
+  # defaults, which do what that version did; a config lacking only some of a version's
+  # settings, or a version's but not the later ones', is damaged.
+  first, second, third, fourth = config.AEConfig.ADDED_LATER
+  for missing in (("scale",), ("image_shape",), first, second, third):
     with open(os.path.join(path, "config.json"), "w") as f:
       json.dump({k: v for k, v in saved.items() if k not in missing}, f)
     code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
     assert one_line_error(code, err, "config.json: not a config this version can read"), (missing, err)
   # A flag of one invocation (workdir.ACTIONS) that did not exist then reads as not given.
-  for missing in (third, second + third, first + second + third, ("no_pictures", *third)):
+  for missing in (fourth, third + fourth, second + third + fourth, first + second + third + fourth,
+                  ("no_pictures", *fourth)):
     with open(os.path.join(path, "config.json"), "w") as f:
       json.dump({k: v for k, v in saved.items() if k not in missing}, f)
     code, _, err = call(capsys, "dae", ["--workdir", path, "--resume", "--no-analysis"])
@@ -166,6 +167,7 @@ def test_config_records_the_settings_in_force_and_each_resumption_and_a_torn_lin
       resumed = json.load(f)
     assert resumed["augmentation"] == "none" and resumed["image_shape"] == "28x28x1", missing
     assert resumed["binarize"] == "none" and resumed["no_pictures"] is False, missing
+    assert resumed["strides"] == "2", missing
   held = workdir.lock(path)
   for name, argv in (("analyze", [path]), ("dae", ["--workdir", path, "--resume"])):
     code, _, err = call(capsys, name, argv)

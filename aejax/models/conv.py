@@ -176,16 +176,18 @@ class ConvAutoEncoder(nn.Module):
   14x14x32, another to 7x7x64, the dense `widths` (256), the code; decoder: dense
   reversed `widths` and 7*7*64, transposed convolutions of stride 2 to 14x14x32
   and 28x28x1, then "tanh" or "logits" as `output` says. `channels` are the
-  convolutions' channels, each of stride 2 (halving the sides); `kernel_size`
-  their k x k; the last transposed convolution has C channels.
+  convolutions' channels; `strides` their strides, one for every convolution
+  (2: each halves the sides) or one per channel entry, the decoder's transposed
+  convolutions taking them in reverse; `kernel_size` their k x k; the last
+  transposed convolution has C channels.
 
-  Pad and crop: with n = len(channels), the encoder pads the image with zeros (in
-  model units) at the bottom and the right up to H' x W', the next multiples of
-  2 ** n, so the convolutions reach the inner grid (H' / 2 ** n, W' / 2 ** n)
-  exactly; the decoder's transposed convolutions return to H' x W', and it crops
-  their output to the top-left H x W. Nothing is padded when 2 ** n divides both
-  sides (MNIST with the default two convolutions). The encoder's hidden
-  activations are sown at the padded sizes.
+  Pad and crop: with F the product of the strides (2 ** n for n convolutions of
+  stride 2), the encoder pads the image with zeros (in model units) at the bottom
+  and the right up to H' x W', the next multiples of F, so the convolutions reach
+  the inner grid (H' / F, W' / F) exactly; the decoder's transposed convolutions
+  return to H' x W', and it crops their output to the top-left H x W. Nothing is
+  padded when F divides both sides (MNIST with the default two convolutions). The
+  encoder's hidden activations are sown at the padded sizes.
 
   `lax_conv` computes the convolutions with `lax.conv` (the same function, slower
   on CPU: `train.run_epoch` then steps from Python). `dtype` is the compute dtype;
@@ -198,8 +200,18 @@ class ConvAutoEncoder(nn.Module):
   dtype: jnp.dtype = jnp.float32
   channels: Sequence[int] = (32, 64)
   kernel_size: int = 3
+  strides: Sequence[int] = (2,)
   lax_conv: bool = False
   activation: str = "relu"
+
+  @property
+  def conv_strides(self):
+    """The stride of each convolution: `strides`, or its one value for every convolution."""
+    strides = tuple(self.strides) * len(self.channels) if len(self.strides) == 1 else tuple(self.strides)
+    if len(strides) != len(self.channels) or min(strides, default=1) < 1:
+      raise ValueError(f"ConvAutoEncoder: strides {tuple(self.strides)} are not one positive stride, "
+                       f"or one for each of the {len(self.channels)} convolutions")
+    return strides
 
   def setup(self):
     if len(self.image_shape) != 3 or min(self.image_shape) < 1:
@@ -207,19 +219,20 @@ class ConvAutoEncoder(nn.Module):
                        "of positive sizes")
     if not self.channels:
       raise ValueError("ConvAutoEncoder: channels is empty; it needs at least one convolution")
-    factor = 2 ** len(self.channels)
+    strides = self.conv_strides
+    factor = math.prod(strides)
     self.inner = tuple(-(-n // factor) for n in self.image_shape[:2])
     self.padded = tuple(factor * n for n in self.inner)
     dense = lambda n, name: nn.Dense(n, dtype=self.dtype, param_dtype=jnp.float32, name=name)
-    conv = lambda n, transpose, name: StridedConv(n, self.kernel_size, 2, transpose, self.dtype,
-                                                  self.lax_conv, name=name)
-    self.conv_layers = [conv(c, False, f"conv_{i}") for i, c in enumerate(self.channels)]
+    conv = lambda n, stride, transpose, name: StridedConv(n, self.kernel_size, stride, transpose, self.dtype,
+                                                          self.lax_conv, name=name)
+    self.conv_layers = [conv(c, s, False, f"conv_{i}") for i, (c, s) in enumerate(zip(self.channels, strides))]
     self.encoder_layers = [dense(w, f"enc_{i}") for i, w in enumerate(self.widths)]
     self.code_layer = dense(self.latent_dim, "code")
     self.decoder_layers = [dense(w, f"dec_{i}") for i, w in enumerate(reversed(self.widths))]
     self.unflatten_layer = dense(math.prod(self.inner) * self.channels[-1], "dec_grid")
-    self.deconv_layers = [conv(c, True, f"deconv_{i}") for i, c in
-                          enumerate(list(reversed(self.channels[:-1])) + [self.image_shape[2]])]
+    self.deconv_layers = [conv(c, s, True, f"deconv_{i}") for i, (c, s) in enumerate(
+        zip([*reversed(self.channels[:-1]), self.image_shape[2]], reversed(strides)))]
 
   def hidden(self, x):
     """A hidden activation (`activation`), recorded as [B, units] in "intermediates"/"hidden"."""

@@ -106,7 +106,8 @@ def make_model(config):
   (aejax.variants.model); settings of other architectures are not passed."""
   settings = config.model
   cls = models.ARCHITECTURES[settings.architecture]
-  own = {"channels": settings.conv_channels, "kernel_size": settings.kernel_size}
+  own = {"channels": settings.conv_channels, "strides": settings.conv_strides,
+         "kernel_size": settings.kernel_size}
   model = cls(image_shape=config.data.image_dims, widths=settings.hidden_widths,
               latent_dim=variants.latent_dim(config),
               output=objectives.OBJECTIVES[config.objective.loss].output, dtype=jnp.dtype(settings.dtype),
