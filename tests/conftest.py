@@ -1,4 +1,5 @@
 import contextlib
+import functools
 import gzip
 import importlib.util
 import os
@@ -258,6 +259,39 @@ def write_tiles_npz(path, side=(16, 24), per_photo=48, n_test=24):
 
 
 FLAT_COMMIT = "d13ac6afe94f81d32147c77127af188d8fede9bb"   # the last code on flat [B, 784] pixels
+
+
+@functools.cache
+def tiles_builder():
+  """The TFDS builder of `tiles` (its definition registers the name with TFDS; see prepare_tiles)."""
+  import PIL.Image  # pylint: disable=import-outside-toplevel
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel  (slow: only where used)
+
+  class Tiles(tfds.core.GeneratorBasedBuilder):
+    """A small TFDS image dataset, prepared locally: real photo tiles, two classes."""
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+      return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+          "image": tfds.features.Image(shape=(12, 10, 3)),
+          "label": tfds.features.ClassLabel(names=["china", "flower"])}))
+
+    def _split_generators(self, dl_manager):
+      del dl_manager
+      images, labels, _ = photo_tiles((12, 10), 15)
+      return {"train": self._generate_examples(images[:20], labels[:20]),
+              "test": self._generate_examples(images[20:], labels[20:])}
+
+    def _generate_examples(self, images, labels):   # pylint: disable=arguments-differ
+      for i, (image, label) in enumerate(zip(images, labels)):
+        yield i, {"image": PIL.Image.fromarray(image), "label": int(label)}
+  return Tiles
+
+
+def prepare_tiles(folder):
+  """Prepares the TFDS dataset `tiles` in `folder`, as TFDS prepares a download: 30
+  real 12x10 colour photo tiles of two classes (20 train, 10 test), array_record files."""
+  tiles_builder()(data_dir=folder, file_format="array_record").download_and_prepare()
 
 
 def flat_module(path, tmp_path):

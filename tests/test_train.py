@@ -15,7 +15,7 @@ from aejax.data import corruptions
 from aejax.run import experiment
 
 BATCH = np.random.default_rng(42).random((32, 28, 28, 1), np.float32)   # (NumPy: no program to compile)
-# One small model for the whole file (and tests/test_conv.py's epoch test): its
+# One small model for the whole file (and tests/models/test_conv.py's epoch test): its
 # initialisation and steps compile once, and none of the claims here depends on its size.
 # Its code is as wide as its hidden layer: fewer shapes of parameters, fewer programs op by op.
 MODEL = dict(widths=(16,), latent_dim=16)
@@ -174,7 +174,7 @@ def test_loss_falls_on_a_fixed_batch_for_both_objectives():
 @functools.cache
 def epoch_images():
   """200 embedded digits, uint8: 6 batches of 32 and 8 left over. With make_state(DAE, 0.3), the
-  fused epoch of tests/test_conv.py too: the tests of both files share its one program."""
+  fused epoch of tests/models/test_conv.py too: the tests of both files share its one program."""
   return jnp.asarray(embedded()[:200])
 
 
@@ -294,7 +294,7 @@ def test_models_differing_only_in_hparams_train_together_under_vmap():
 
 def test_sparse_and_contractive_variants_learn_under_a_corruption():
   batch = digits()
-  # (The VAE and the stacked DAE learn in tests/test_variants.py, the DAE everywhere.)
+  # (The VAE and the stacked DAE learn in tests/end_to_end/test_variants.py, the DAE everywhere.)
   for cfg in (sparse_config(sparsity=0.01, noise=0.2),
               config.ContractiveConfig.from_flags(corruption="salt_and_pepper", noise=0.1, **SMALL)):
     state, _, _ = experiment.build(cfg)

@@ -11,7 +11,7 @@ convolution, so they are products with the patches of its output's gradient,
 without the zero blocks and shifted sums of JAX's own gradient (reverse mode
 only; `lax_conv=True` for forward-mode derivatives). `StridedConv` has
 the parameters, outputs and gradients of Flax's `nn.Conv` / `nn.ConvTranspose`
-with "SAME" padding (to float rounding; tests/test_conv.py compares them).
+with "SAME" padding (to float rounding; tests/models/test_conv.py compares them).
 """
 import functools
 import math
@@ -119,7 +119,7 @@ def _conv_transpose_bwd(stride, residuals, g):
 
   The transposed convolution with `kernel` is the adjoint (transpose) of the
   "SAME" strided convolution with `adjoint`, the kernel flipped in space with
-  its channels swapped (tests/test_conv.py checks it against Flax's
+  its channels swapped (tests/models/test_conv.py checks it against Flax's
   `nn.ConvTranspose`). So the input's gradient is that
   strided convolution of g, and the kernel's gradient comes from the same
   patches of g: two products with g's patches [B h w, k*k*O], where JAX's own

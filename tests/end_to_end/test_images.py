@@ -9,8 +9,7 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-from conftest import ROOT, call, one_line_error, photo_tiles, write_pngs, write_tiles_npz
-from test_data import Tiles
+from conftest import ROOT, call, one_line_error, photo_tiles, prepare_tiles, write_pngs, write_tiles_npz
 
 from aejax.run import experiment
 
@@ -34,7 +33,7 @@ def png_shape(path):
 def test_a_colour_conv_dae_writes_every_file_in_colour(capsys, tmp_path, tiles):
   workdir = str(tmp_path / "conv")
   # One stride-2 layer of 2x2 kernels: a convolution over every pixel's three channels, with
-  # fewer taps to compile than 3x3 (the kernels themselves are tested in tests/test_conv.py).
+  # fewer taps to compile than 3x3 (the kernels themselves are tested in tests/models/test_conv.py).
   code, out, err = call(capsys, "dae", ["--data", tiles, "--architecture", "conv", "--latent-dim", "4",
                                         "--channels", "4", "--kernel-size", "2", "--epochs", "1",
                                         "--workdir", workdir, *TINY])
@@ -124,7 +123,7 @@ def test_variants_a_sweep_and_compare_on_colour_tiles(capsys, tmp_path, tiles):
   assert [e.step for e in logged] == [2] and np.isclose(logged[0].value, summary["validation_mse"])
 
 
-# The 12x10 runs below train on 20 images, as many as the TFDS dataset's (test_data.Tiles)
+# The 12x10 runs below train on 20 images, as many as the TFDS dataset's (conftest.prepare_tiles)
 # training split: one training program serves all of them.
 N_TRAIN_12x10 = 20
 
@@ -141,7 +140,7 @@ def test_class_folders_of_pngs_and_a_tfds_dataset_by_name(capsys, tmp_path):
     page = f.read()
   assert "china" in page and "flower" in page
   folder = str(tmp_path / "tfds")
-  Tiles(data_dir=folder, file_format="array_record").download_and_prepare()
+  prepare_tiles(folder)
   code, out, err = call(capsys, "ae", ["--data", "tiles", "--data-dir", folder, "--epochs", "1",
                                        "--workdir", str(tmp_path / "tfds_run"), "--no-analysis", *TINY])
   assert code == 0, err

@@ -1,6 +1,6 @@
 """Binarised digits: the draws once at load time (static, and the test split of
 dynamic) and the draw at every training step (dynamic). A VAE run on them, with
-its importance-weighted test negative log-likelihood: tests/test_reproduce.py."""
+its importance-weighted test negative log-likelihood: tests/end_to_end/test_reproduce.py."""
 import jax
 import jax.numpy as jnp
 import numpy as np

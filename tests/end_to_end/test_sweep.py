@@ -37,7 +37,7 @@ pytestmark = pytest.mark.users_codegen
 
 # On a cosine schedule: the sweep must schedule per model as single runs do (and draw per model:
 # the DAEs' noise, the contractive sweep's augmentation). Widths and batch size as the tiny runs of
-# tests/test_workdir.py and tests/test_variants.py, on the same fake data: their single runs and
+# tests/end_to_end/test_workdir.py and tests/end_to_end/test_variants.py, on the same fake data: their single runs and
 # these may share compiled programs through the session's compilation cache.
 TINY = ["--widths", "16", "--batch-size", "32", "--epochs", "2", "--log-every", "100",
         "--lr-schedule", "cosine"]

@@ -8,7 +8,16 @@ import numpy as np
 import PIL.Image
 import pytest
 import tensorflow_datasets as tfds
-from conftest import fake_mnist, photo_tiles, small_digits, write_idx, write_pngs, write_tiles_npz
+from conftest import (
+  fake_mnist,
+  photo_tiles,
+  prepare_tiles,
+  small_digits,
+  tiles_builder,
+  write_idx,
+  write_pngs,
+  write_tiles_npz,
+)
 
 from aejax import data
 from aejax.data import dataset, mnist, tfds as tfds_source
@@ -153,26 +162,6 @@ def test_auto_uses_prepared_tfds_and_says_why_when_it_cannot(monkeypatch):
   assert "TFDS mnist is prepared but unreadable here: tfds mnist train: cannot be loaded" in ds.describe()
 
 
-class Tiles(tfds.core.GeneratorBasedBuilder):
-  """A small TFDS image dataset, prepared locally: real photo tiles, two classes."""
-  VERSION = tfds.core.Version("1.0.0")
-
-  def _info(self):
-    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-        "image": tfds.features.Image(shape=(12, 10, 3)),
-        "label": tfds.features.ClassLabel(names=["china", "flower"])}))
-
-  def _split_generators(self, dl_manager):
-    del dl_manager
-    images, labels, _ = photo_tiles((12, 10), 15)
-    return {"train": self._generate_examples(images[:20], labels[:20]),
-            "test": self._generate_examples(images[20:], labels[20:])}
-
-  def _generate_examples(self, images, labels):   # pylint: disable=arguments-differ
-    for i, (image, label) in enumerate(zip(images, labels)):
-      yield i, {"image": PIL.Image.fromarray(image), "label": int(label)}
-
-
 class Codes(tfds.core.GeneratorBasedBuilder):
   """A TFDS dataset with no image feature."""
   VERSION = tfds.core.Version("1.0.0")
@@ -223,9 +212,10 @@ def test_binary_images_stored_as_0_and_1_are_read_as_black_and_white(tmp_path):
 
 def test_a_tfds_dataset_by_name_with_split_strings_and_class_names(tmp_path):
   folder = str(tmp_path / "tfds")
+  tiles_builder()   # the dataset is known to TFDS, and not prepared
   with pytest.raises(data.DataError, match="tfds tiles: not prepared in .*download_and_prepare"):
     data.load("tiles", data_dir=folder)
-  Tiles(data_dir=folder, file_format="array_record").download_and_prepare()
+  prepare_tiles(folder)
   ds = data.load("tfds:tiles", data_dir=folder)
   images, labels, _ = photo_tiles((12, 10), 15)
   pairs = lambda x, y: sorted((image.tobytes(), int(label)) for image, label in zip(x, y))
