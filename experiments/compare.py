@@ -23,7 +23,8 @@ METRICS = [  # (summary key, column, unit): the columns the evaluators declare, 
     *((c.key, c.short, c.unit) for c in evaluators.columns()),
     ("samples_per_s", "samples/s", "training throughput, median over epochs"),
 ]
-BOOKKEEPING = ("workdir", *experiment.ACTIONS)  # settings that never change a result
+# What never changes a result: the folder, the flags of one invocation, the resumptions (exact).
+BOOKKEEPING = ("workdir", *experiment.ACTIONS, "resumptions")
 
 
 def _read_json(path, what):

@@ -28,7 +28,8 @@ def make_run(folder, config=None, summary=None, test_mse=(0.08, 0.06, 0.05)):
 def runs(tmp_path):
   a = make_run(str(tmp_path / "a" / "dae-1"), summary={"test_mse": 0.05, "pca_test_mse": 0.0518,
                                                       "denoised_mse": 0.039, "knn_accuracy": 0.78})
-  b = make_run(str(tmp_path / "b" / "dae-1"), {"noise": 0.3, "seed": 1},
+  resumed = [{"epoch": 2, "time": "2026-12-03T19:03:21+00:00", "changed": {}}]   # a record, not a setting
+  b = make_run(str(tmp_path / "b" / "dae-1"), {"noise": 0.3, "seed": 1, "resumptions": resumed},
                {"test_mse": 0.045, "pca_test_mse": 0.0518, "denoised_mse": 0.041, "knn_accuracy": 0.75},
                test_mse=(0.07, 0.05, 0.045))
   c = make_run(str(tmp_path / "ae-2"), {"experiment": "ae", "corruption": None, "noise": None}, None,
@@ -44,8 +45,8 @@ def runs(tmp_path):
 def test_compare_tables_the_runs_and_what_differs(runs, tmp_path, capsys):
   out = str(tmp_path / "out")
   result = script("compare")([*runs, "--out", out])
-  assert result["differing"] == ["corruption", "experiment", "noise", "seed"]   # not workdir, not epochs
-  assert result["shared"]["epochs"] == 3 and "workdir" not in result["shared"]
+  assert result["differing"] == ["corruption", "experiment", "noise", "seed"]   # not workdir, resumptions
+  assert result["shared"]["epochs"] == 3 and not {"workdir", "resumptions"} & set(result["shared"])
   names = [r["name"] for r in result["runs"]]
   assert names == [os.path.normpath(runs[0]), os.path.normpath(runs[1]), "ae-2"]   # two share "dae-1"
   assert [r["config"]["noise"] for r in result["runs"]] == [0.5, 0.3, 0.0]
