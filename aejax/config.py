@@ -6,8 +6,10 @@ A config is a frozen dataclass of sections, each a frozen dataclass of its own:
 learning rate, weight decay) and `run` (workdir, seed, checkpoints, what is
 recorded). A variant is a config whose sections it extends: the sparse
 autoencoder's objective adds its two weights and rho, the VAE's run its number of
-importance samples. A researcher's code reads `config.optimiser.lr`; the
-library's functions take the section they need.
+importance samples. Code reads a setting where it belongs, `config.optimiser.lr`;
+the data loader's and the optimiser's arguments come from their sections
+(`DataConfig.load_kwargs`, `OptimiserConfig.schedule_kwargs`). The zoo's and the
+curse of dimensionality's configs have the sections they need.
 
 Every setting is a flag of the same name (`--lr`); flag names are unique across
 sections, so the flat `{flag: value}` of `Config.flags` is the config on the
@@ -63,8 +65,11 @@ def derived(default, help):  # pylint: disable=redefined-builtin
 
 
 def section(cls, **defaults):
-  """A config's section: a `cls`, whose settings named in `defaults` default to
+  """A config's section: a `cls`, whose fields named in `defaults` default to
   those values instead of cls's own (a variant's other defaults)."""
+  unknown = sorted(set(defaults) - {f.name for f in dataclasses.fields(cls)})
+  if unknown:
+    raise TypeError(f"{cls.__name__} has no field {', '.join(unknown)}")
   return dataclasses.field(default_factory=functools.partial(cls, **defaults),
                            metadata={"section": cls, "defaults": defaults})
 
@@ -146,14 +151,28 @@ class Config:
   @classmethod
   @functools.cache
   def settings(cls):
-    """{name: Setting} of every setting of the config class, section by section."""
+    """{name: Setting} of every setting of the config class, section by section (read-only).
+    TypeError where two sections name the same flag, or a regulariser's weight or an
+    `hparam` is declared outside the objective (the loss reads them there)."""
     out = {}
     for s in dataclasses.fields(cls):
       owner, defaults = s.metadata["section"], s.metadata["defaults"]
       for f in dataclasses.fields(owner):
         name = setting_name(f)
+        if name in out:
+          raise TypeError(f"{cls.__name__}: --{flag(name)} is a setting of both {out[name].section} "
+                          f"and {s.name}")
+        if ("regulariser" in f.metadata or f.metadata.get("hparam")) and s.name != "objective":
+          raise TypeError(f"{cls.__name__}: {name} weighs or tunes the loss, and belongs to the "
+                          f"objective, not to {s.name}")
         out[name] = Setting(name, s.name, owner, f, defaults.get(f.name, f.default))
-    return out
+    return types.MappingProxyType(out)
+
+  def __post_init__(self):
+    for s in dataclasses.fields(self):
+      if not isinstance(getattr(self, s.name), s.metadata["section"]):
+        raise TypeError(f"{type(self).__name__}.{s.name} must be a {s.metadata['section'].__name__}, "
+                        f"got {type(getattr(self, s.name)).__name__}")
 
   @classmethod
   def from_flags(cls, **flags):
@@ -632,6 +651,11 @@ class ZooModel(Section):
   models: str = option("all", "comma-separated ids of the models to train (of experiments/zoo.py "
                        "MODELS: ae, dae, sparse, contractive, vae, sdae, ...), or all")
 
+  def check(self):
+    super().check()
+    self._at_least(1, "latent_dim")
+    _sizes(self.widths, "widths")
+
 
 @dataclasses.dataclass(frozen=True)
 class ZooOptimiser(Section):
@@ -640,6 +664,10 @@ class ZooOptimiser(Section):
                        "for --pretrain-epochs before)")
   batch_size: int = option(128, "examples per optimizer step")
   pretrain_epochs: int = option(10, "epochs of greedy pretraining of each layer of the stacked DAE")
+
+  def check(self):
+    super().check()
+    self._at_least(1, "epochs", "batch_size", "pretrain_epochs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -653,6 +681,10 @@ class ZooRun(Section):
   overwrite: bool = option(False, "start afresh in a --workdir that holds an earlier zoo, deleting it")
   no_pictures: bool = option(False, "analyse every model without drawing its pictures and report "
                              "(experiments/analyze.py on a model's folder draws them later)")
+
+  def check(self):
+    super().check()
+    self._at_least(0, "nll_samples")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -668,6 +700,11 @@ class ZooConfig(Config):
 class CurseData(DataConfig):
   """The images, and how many of them each measurement takes."""
   points: int = option(1000, "points per measurement")
+
+  def check(self):
+    super().check()
+    if self.points < 10:
+      raise ConfigError(f"--points must be at least 10, got {self.points}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -829,6 +866,7 @@ class SweepConfig(Config):
 
   def __post_init__(self):
     """The corruption and objective in force, the variant's unless given, are recorded."""
+    super().__post_init__()
     defaults = self.member_class().settings()
     chosen = {name: getattr(self.objective, name) for name in ("corruption", "loss")}
     filled = {name: defaults[name].default if name in defaults else getattr(ObjectiveConfig, name)

@@ -51,8 +51,6 @@ def trained_state(workdir, dataset):
 
 
 def run(args):
-  if args.data.points < 10:
-    raise errors.UserError(f"--points must be at least 10, got {args.data.points}")
   rng = np.random.default_rng(0)
   contrasts = [relative_contrast(rng.random((args.data.points, d))) for d in DIMS]
   dataset = experiment.load_data(args)
@@ -83,7 +81,7 @@ def run(args):
 
 
 def main(argv=None):
-  return cli.run_guarded(lambda: run(cli.parse(config.CurseConfig, argv)[0]))
+  return cli.main(config.CurseConfig, lambda args, given: run(args), argv)
 
 
 if __name__ == "__main__":

@@ -170,10 +170,7 @@ def run(zoo):
 
 
 def main(argv=None):
-  def parse_and_run():
-    zoo, _ = cli.parse(config.ZooConfig, argv)
-    return run(zoo)
-  return cli.run_guarded(parse_and_run)
+  return cli.main(config.ZooConfig, lambda zoo, given: run(zoo), argv)
 
 
 if __name__ == "__main__":

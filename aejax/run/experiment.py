@@ -104,14 +104,13 @@ def check_shape(config, dataset):
 def make_model(config):
   """The config's architecture for its images, as its variant wraps it
   (aejax.variants.model); settings of other architectures are not passed."""
-  settings = config.model
-  cls = models.ARCHITECTURES[settings.architecture]
-  own = {"channels": settings.conv_channels, "strides": settings.conv_strides,
-         "kernel_size": settings.kernel_size}
-  model = cls(image_shape=config.data.image_dims, widths=settings.hidden_widths,
+  arch = config.model
+  cls = models.ARCHITECTURES[arch.architecture]
+  own = {"channels": arch.conv_channels, "strides": arch.conv_strides, "kernel_size": arch.kernel_size}
+  model = cls(image_shape=config.data.image_dims, widths=arch.hidden_widths,
               latent_dim=variants.latent_dim(config),
-              output=objectives.OBJECTIVES[config.objective.loss].output, dtype=jnp.dtype(settings.dtype),
-              activation=settings.activation,
+              output=objectives.OBJECTIVES[config.objective.loss].output, dtype=jnp.dtype(arch.dtype),
+              activation=arch.activation,
               **{k: v for k, v in own.items() if k in cls.__dataclass_fields__})
   return variants.model(config, model)
 
@@ -156,9 +155,8 @@ def optimizer(config, dataset=None):
   len(dataset.train_images) // batch_size steps; without `dataset` (a state to
   restore a checkpoint into) the schedule is left out, as the state's structure
   is the same."""
-  settings = config.optimiser
-  steps = None if dataset is None else len(dataset.train_images) // settings.batch_size
-  return optim.make_optimizer(**settings.schedule_kwargs(steps))
+  steps = None if dataset is None else len(dataset.train_images) // config.optimiser.batch_size
+  return optim.make_optimizer(**config.optimiser.schedule_kwargs(steps))
 
 
 def build_placed(config, mesh, dataset=None):

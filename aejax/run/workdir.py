@@ -130,19 +130,19 @@ def read_config(workdir, missing="not a run folder"):
   if name not in CONFIGS:
     raise WorkdirError(f"{path}: not a config of an aejax run (experiment {name!r})")
   cls = CONFIGS[name]
-  fields = cls.settings()
+  settings = cls.settings()
   groups = cls.ADDED_LATER
-  saved.update({action: False for action in ACTIONS if action in fields and action not in saved})
-  missing = set(fields) - set(saved)
+  saved.update({action: False for action in ACTIONS if action in settings and action not in saved})
+  missing = set(settings) - set(saved)
   if missing in [set().union(*groups[i:]) for i in range(len(groups))]:   # written before they existed
-    base = {name: s.default for name, s in config_lib.AEConfig.settings().items()}
-    saved.update({added: _added(fields[added], base) for added in missing})
-  if set(saved) != set(fields) or not isinstance(resumptions, list):
+    base = {n: s.default for n, s in config_lib.AEConfig.settings().items()}
+    saved.update({added: _added(settings[added], base) for added in missing})
+  if set(saved) != set(settings) or not isinstance(resumptions, list):
     raise WorkdirError(f"{path}: not a config this version can read")
-  bad = sorted(k for k, v in saved.items() if not _setting_ok(fields[k], v))
+  bad = sorted(k for k, v in saved.items() if not _setting_ok(settings[k], v))
   if bad:
     raise WorkdirError(f"{path}: damaged, wrong type of " + ", ".join(bad))
-  saved.update({k: config_lib.as_floats(saved[k], k) for k, f in fields.items() if f.metadata.get("listed")})
+  saved.update({k: config_lib.as_floats(saved[k], k) for k, f in settings.items() if f.metadata.get("listed")})
   try:
     cls.from_flags(**saved).check()
   except UserError as e:
