@@ -1,4 +1,4 @@
-"""Configs in sections (aejax/config.py): what a new section, setting or variant may not
+"""Configs in sections (aejax/config/): what a new section, setting or variant may not
 get wrong is refused where it is declared, and every script's config checks its values."""
 import dataclasses
 
