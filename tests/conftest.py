@@ -250,6 +250,15 @@ def read_scalars(workdir, tag):
   return [(e.step, e.value) for e in events.Scalars(tag)]
 
 
+def metrics_lines(workdir):
+  """The complete lines of a run's metrics.jsonl (0 before it exists): its epochs written."""
+  try:
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+      return f.read().count("\n")
+  except FileNotFoundError:
+    return 0
+
+
 def write_tiles_npz(path, side=(16, 24), per_photo=48, n_test=24):
   """A Keras-convention npz of photo tiles (x_train, y_train, x_test, y_test, class_names)."""
   images, labels, names = photo_tiles(side, per_photo)

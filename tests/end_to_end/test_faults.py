@@ -13,7 +13,7 @@ import chex
 import hypothesis
 import numpy as np
 import pytest
-from conftest import ROOT, applied_rate, call, expect_error, fake_mnist, read_scalars, script
+from conftest import ROOT, applied_rate, call, expect_error, fake_mnist, metrics_lines, read_scalars, script
 from hypothesis import strategies as st
 
 from aejax import config
@@ -55,14 +55,6 @@ def final_params(workdir):
   state, _, epoch = checkpoints.restore(mngr, state, key)
   assert epoch == EPOCHS
   return state.params
-
-
-def metrics_lines(workdir):
-  try:
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-      return sum(1 for _ in f)
-  except FileNotFoundError:
-    return 0
 
 
 def finished_checkpoints(workdir):

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, TEST_XLA_FLAGS, fake_mnist
+from conftest import ROOT, TEST_XLA_FLAGS, fake_mnist, metrics_lines
 
 AE = os.path.join(ROOT, "experiments", "ae.py")
 SWEEP = os.path.join(ROOT, "experiments", "sweep.py")
@@ -134,15 +134,6 @@ def metrics(workdir):
       return [json.loads(line) for line in f]
   except FileNotFoundError:
     return []
-
-
-def metrics_lines(workdir):
-  """The complete lines of metrics.jsonl."""
-  try:
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-      return f.read().count("\n")
-  except FileNotFoundError:
-    return 0
 
 
 def wait_for_lines(workdir, lines, procs, fast=True, timeout=300):

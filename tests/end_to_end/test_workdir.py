@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, call, fake_mnist, one_line_error
+from conftest import ROOT, call, fake_mnist, metrics_lines, one_line_error
 
 from aejax import config
 from aejax.run import workdir
@@ -27,14 +27,6 @@ def tiny_dae(data_dir):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
   return fake_mnist(str(tmp_path_factory.mktemp("mnist")))
-
-
-def metrics_lines(path):
-  try:
-    with open(os.path.join(path, "metrics.jsonl")) as f:
-      return sum(1 for _ in f)
-  except FileNotFoundError:
-    return 0
 
 
 def popen(name, *argv):
