@@ -1,6 +1,7 @@
 """The sections of a single run: its data, model, objective, optimiser and run,
 each the reference autoencoder's, with the extensions that every variant shares."""
 import dataclasses
+import math
 from typing import ClassVar, Optional
 
 from aejax import data as data_lib, models, objectives, optim
@@ -85,14 +86,24 @@ class ModelConfig(Section):
   channels: str = option("32,64", "with --architecture conv: the channels of its convolutions, "
                          "comma-separated, each of the stride --strides gives")
   strides: str = option("2", "with --architecture conv: the stride of each convolution, one for "
-                        "all of them or one per --channels entry, comma-separated (2: each halves "
-                        "the image's sides)")
+                        "all of them or one per --channels entry, comma-separated, each at most "
+                        "--kernel-size (2: each halves the image's sides)")
   kernel_size: int = option(3, "with --architecture conv: the side k of its k x k kernels")
   latent_dim: int = option(3, "size of the code z")
   dtype: str = option("float32", "compute dtype; parameters and optimizer state stay float32",
                       ("float32", "bfloat16"))
 
   activation: ClassVar[str] = "relu"
+
+  def __post_init__(self):
+    """--strides in its shortest form: one stride where every convolution has the same,
+    so that `2` and `2,2` are one setting (on --resume, in compare.py)."""
+    try:
+      strides, channels = sizes(self.strides, "strides"), sizes(self.channels, "channels")
+    except ConfigError:
+      return   # `check` names it
+    if len(strides) == len(channels) and len(set(strides)) == 1:
+      object.__setattr__(self, "strides", str(strides[0]))
 
   @property
   def hidden_widths(self):
@@ -115,6 +126,18 @@ class ModelConfig(Section):
     if len(self.conv_strides) != len(self.conv_channels):
       raise ConfigError(f"--strides must give one stride, or one for each of the "
                         f"{len(self.conv_channels)} --channels, got {self.strides!r}")
+    if self.architecture == "conv" and max(self.conv_strides) > self.kernel_size:
+      raise ConfigError(f"--strides must be at most --kernel-size {self.kernel_size} (a larger stride "
+                        f"leaves pixels that no kernel reaches), got {self.strides!r}")
+
+  def check_image(self, dims):
+    """ConfigError unless the convolutions fit images of `dims` (H, W, C): the product
+    of their strides at most the longer side (the image is padded to its multiples)."""
+    factor = math.prod(self.conv_strides)
+    if self.architecture == "conv" and factor > max(dims[:2]):
+      raise ConfigError(f"--strides {self.strides} shrink the images by {factor}, more than their "
+                        f"{dims[0]}x{dims[1]} pixels: the product of the strides must be at most "
+                        f"{max(dims[:2])}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Convolutional autoencoder: strided convolutions down to a small grid (7x7 for
 MNIST), a dense code, and strided transposed convolutions back to the image's
-H x W x C (`ConvAutoEncoder`, which pads and crops sides that do not halve).
+H x W x C (`ConvAutoEncoder`, which pads and crops sides that are no multiple of the
+product of its strides).
 
 The convolutions are matrix products over shifted views of the image (im2col),
 not `lax.conv`: XLA's CPU backend runs `lax.conv` and its gradients 10 to 20 times

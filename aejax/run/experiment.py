@@ -71,11 +71,13 @@ def new_workdir(name):
 def resumed_config(config, given, name):
   """(config in force, its changes from the saved one, the earlier resumptions) of
   a resumption: the saved config with only the given flags changed, and only
-  those in RESUMABLE."""
+  those in RESUMABLE (compared as the config holds them: `--strides 2,2` is `2`)."""
   name_saved, saved, resumptions = read_config(config.run.workdir, "no run to resume")
   if name_saved != name:
     raise WorkdirError(f"{config.run.workdir}: a run of {name_saved}.py, not of {name}.py")
-  refused = sorted(k for k, v in given.items() if k not in config.RESUMABLE and v != saved[k])
+  before = type(config).from_flags(**saved).flags()
+  asked = type(config).from_flags(**{**saved, **given}).flags()
+  refused = sorted(k for k in given if k not in config.RESUMABLE and asked[k] != before[k])
   typed = lambda v: config_lib.shown(v) if isinstance(v, tuple) else repr(v)   # a sweep's list as its flag
   if refused:
     raise WorkdirError("--resume cannot change " + ", ".join(
@@ -83,8 +85,8 @@ def resumed_config(config, given, name):
   config = config.replace(**{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
   config.check()
   flags = config.flags()
-  changes = {k: [saved[k], flags[k]] for k in config.RESUMABLE
-             if k not in ACTIONS and k != "workdir" and saved[k] != flags[k]}
+  changes = {k: [before[k], flags[k]] for k in config.RESUMABLE
+             if k not in ACTIONS and k != "workdir" and before[k] != flags[k]}
   return config, changes, resumptions
 
 
@@ -247,6 +249,7 @@ def load_checked(config):
   if len(dataset.train_images) < config.optimiser.batch_size:
     raise UserError(f"--batch-size {config.optimiser.batch_size} exceeds the "
                     f"{len(dataset.train_images)} training examples")
+  config.model.check_image(dataset.image_shape)
   return config, dataset
 
 
