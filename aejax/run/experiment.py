@@ -76,15 +76,15 @@ def resumed_config(config, given, name):
   if name_saved != name:
     raise WorkdirError(f"{config.run.workdir}: a run of {name_saved}.py, not of {name}.py")
   before = type(config).from_flags(**saved).flags()
-  asked = type(config).from_flags(**{**saved, **given}).flags()
-  refused = sorted(k for k in given if k not in config.RESUMABLE and asked[k] != before[k])
+  kept = {k: v for k, v in saved.items() if k not in ACTIONS}   # this invocation's own, as given
+  config = type(config).from_flags(**{**kept, **given})
+  flags = config.flags()
+  refused = sorted(k for k in given if k not in config.RESUMABLE and flags[k] != before[k])
   typed = lambda v: config_lib.shown(v) if isinstance(v, tuple) else repr(v)   # a sweep's list as its flag
   if refused:
     raise WorkdirError("--resume cannot change " + ", ".join(
         f"--{k.replace('_', '-')} (was {typed(saved[k])}, now {typed(given[k])})" for k in refused))
-  config = config.replace(**{k: v for k, v in saved.items() if k not in given and k not in ACTIONS})
   config.check()
-  flags = config.flags()
   changes = {k: [before[k], flags[k]] for k in config.RESUMABLE
              if k not in ACTIONS and k != "workdir" and before[k] != flags[k]}
   return config, changes, resumptions
